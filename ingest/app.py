@@ -1,0 +1,145 @@
+"""The ingest's decision for one HTTP request, independent of AWS's event shapes.
+
+Order matters: cheap refusals first (method, size), then Slack's unsigned certificate check, then the
+signature, and only a genuine request is parsed and queued. The answer is 200 only when the request
+is durably in SQS or deliberately ignored; if the queue fails, 503 makes Slack deliver it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest import signature
+from ingest.http import HttpRequest, HttpResponse
+from ingest.queue import MAX_MESSAGE_BYTES, EnqueueFailed, MessageTooLarge, WorkQueue
+from ingest.slack import Challenge, Ignore, Malformed, Work, classify, is_ssl_check
+from shared import envelope
+from shared.config import env
+
+NO_RETRY = {"X-Slack-No-Retry": "1"}  # Slack will not send again what can never succeed
+
+
+@dataclass
+class Outcome:
+    """What happened to one request: the HTTP answer and the fields of its log line."""
+
+    response: HttpResponse
+    outcome: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    level: int = logging.INFO
+
+
+@dataclass
+class Settings:
+    signing_secrets: list[str]
+    queue_url: str
+    command_ack: str = ""
+
+
+def handle(
+    request: HttpRequest,
+    settings: Settings,
+    queue: WorkQueue,
+    *,
+    now: Callable[[], float] = time.time,
+    started: float | None = None,
+) -> Outcome:
+    started = time.monotonic() if started is None else started
+    if not request.method:
+        return _bad_request(request.malformed or "no HTTP method in the Lambda event")
+    if request.method != "POST":
+        return Outcome(HttpResponse.text(405, "method not allowed", {"Allow": "POST"}), "rejected_method")
+    if request.malformed:
+        return _bad_request(request.malformed)
+    if len(request.body) > MAX_MESSAGE_BYTES:
+        return Outcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large")
+    if is_ssl_check(request.body):
+        return Outcome(HttpResponse(200), "ignored_ssl_check")
+    if not settings.signing_secrets:
+        # Misconfiguration, not the request's fault: 500 so that Slack keeps the event and retries.
+        return Outcome(
+            HttpResponse.text(500, "not configured"), "error_no_signing_secret", level=logging.ERROR
+        )
+    refused = signature.check(
+        settings.signing_secrets,
+        request.header("x-slack-request-timestamp"),
+        request.header("x-slack-signature"),
+        request.body,
+        now(),
+    )
+    if refused:
+        return Outcome(HttpResponse.text(401, "invalid signature", NO_RETRY), f"rejected_signature_{refused}")
+    try:
+        decision = classify(request.body, request.header("content-type") or "")
+    except Malformed as error:
+        return _bad_request(str(error))
+    if isinstance(decision, Challenge):
+        return Outcome(HttpResponse.json(200, {"challenge": decision.challenge}), "url_verification")
+    fields = envelope.summary(decision.kind if isinstance(decision, Work) else "event", decision.payload)
+    fields.update(_retry_fields(request))
+    if isinstance(decision, Ignore):
+        return Outcome(HttpResponse(200), f"ignored_{decision.reason}", fields)
+    return _enqueue(decision, request, settings, queue, fields, now(), started)
+
+
+def _enqueue(
+    work: Work,
+    request: HttpRequest,
+    settings: Settings,
+    queue: WorkQueue,
+    fields: dict[str, Any],
+    received_at: float,
+    started: float,
+) -> Outcome:
+    if not settings.queue_url:
+        return Outcome(HttpResponse.text(500, "not configured"), "error_no_queue_url", fields, logging.ERROR)
+    message = envelope.build(
+        work.kind,
+        work.payload,
+        received_at=received_at,
+        request_id=request.request_id,
+        retry_num=fields.get("retry_num", 0),
+        retry_reason=fields.get("retry_reason"),
+    )
+    try:
+        fields["message_id"] = queue.send(
+            settings.queue_url, envelope.dumps(message), envelope.message_attributes(message), started
+        )
+    except MessageTooLarge as error:
+        fields["error"] = str(error)
+        return Outcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large", fields)
+    except EnqueueFailed as error:
+        fields["error"] = str(error)
+        return Outcome(HttpResponse.text(503, "queue unavailable"), "enqueue_failed", fields, logging.ERROR)
+    if work.kind == "command" and settings.command_ack:
+        ack = {"response_type": "ephemeral", "text": settings.command_ack}
+        return Outcome(HttpResponse.json(200, ack), "queued", fields)
+    return Outcome(HttpResponse(200), "queued", fields)
+
+
+def _bad_request(reason: str) -> Outcome:
+    return Outcome(HttpResponse.text(400, "bad request", NO_RETRY), "rejected_malformed", {"error": reason})
+
+
+def _retry_fields(request: HttpRequest) -> dict[str, Any]:
+    """Slack's retry headers: logged and carried in the envelope; duplicates are the worker's to drop."""
+    raw = request.header("x-slack-retry-num") or ""
+    fields: dict[str, Any] = {
+        "retry_num": int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 0
+    }
+    reason = request.header("x-slack-retry-reason")
+    if reason:
+        fields["retry_reason"] = reason[:64]
+    return fields
+
+
+def settings_from_env(signing_secret: str) -> Settings:
+    return Settings(
+        signing_secrets=signature.parse_secrets(signing_secret),
+        queue_url=env("QUEUE_URL"),
+        command_ack=env("SLASH_COMMAND_ACK", "Working on it…"),
+    )

@@ -1,0 +1,56 @@
+"""Settings from the environment, read in one place so every name and default is written once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env(name)
+    if not raw:
+        return default
+    return raw.lower() in {"1", "true", "yes", "on"}
+
+
+def env_float(name: str, default: float) -> float:
+    try:
+        return float(env(name) or default)
+    except ValueError:
+        return default
+
+
+def env_int(name: str, default: int) -> int:
+    try:
+        return int(env(name) or default)
+    except ValueError:
+        return default
+
+
+class SecretSource:
+    """A secret read from ``NAME`` or, when deployed, from Secrets Manager via ``NAME_ARN``.
+
+    The ARN is fetched once per container (a Secrets Manager call costs tens of milliseconds); the
+    plain variable is re-read on every call so that tests and the sandbox may change it. ``fetch``
+    turns an ARN into the secret's string and is supplied by the function (this package is stdlib
+    only, so it cannot build a boto3 client itself).
+    """
+
+    def __init__(self, name: str, fetch: Callable[[str], str]) -> None:
+        self.name = name
+        self._fetch = fetch
+        self._from_arn: tuple[str, str] | None = None  # (arn, value)
+
+    def get(self) -> str:
+        arn = env(f"{self.name}_ARN")
+        if arn:
+            if self._from_arn is None or self._from_arn[0] != arn:
+                self._from_arn = (arn, self._fetch(arn).strip())
+            return self._from_arn[1]
+        return env(self.name)

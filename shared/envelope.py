@@ -1,0 +1,94 @@
+"""The queued message: what the ingest puts on SQS and the worker takes off it.
+
+One SQS message per accepted Slack delivery. The body is a versioned JSON envelope; the message
+attributes repeat a few fields so that an SRE (or ``slackbot dlq list``) can see what a message is
+without parsing it. Bump ``VERSION`` on any incompatible change: the worker dead-letters versions it
+does not know instead of guessing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, NotRequired, TypedDict
+
+VERSION = 1
+
+Kind = Literal["event", "command", "interaction"]
+KINDS: tuple[Kind, ...] = ("event", "command", "interaction")
+
+
+class Envelope(TypedDict):
+    version: int
+    kind: Kind
+    # What Slack sent, parsed: the Events API JSON, the slash command's form fields, or the
+    # interactivity ``payload`` JSON.
+    payload: dict[str, Any]
+    received_at: float  # epoch seconds at the ingest
+    request_id: str  # the ingest invocation's request id, for correlation
+    retry_num: int  # Slack's X-Slack-Retry-Num, 0 for a first delivery
+    retry_reason: NotRequired[str | None]  # Slack's X-Slack-Retry-Reason
+
+
+def build(
+    kind: Kind,
+    payload: dict[str, Any],
+    *,
+    received_at: float,
+    request_id: str,
+    retry_num: int = 0,
+    retry_reason: str | None = None,
+) -> Envelope:
+    return {
+        "version": VERSION,
+        "kind": kind,
+        "payload": payload,
+        "received_at": received_at,
+        "request_id": request_id,
+        "retry_num": retry_num,
+        "retry_reason": retry_reason,
+    }
+
+
+def dumps(envelope: Envelope) -> str:
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+
+
+def summary(kind: str, payload: dict[str, Any]) -> dict[str, str]:
+    """The few fields an SRE needs to recognise a message: kind, event id, team, channel, user.
+
+    Used for SQS message attributes at the ingest, for log lines in both functions and by the ops CLI.
+    Missing fields are left out rather than guessed.
+    """
+    fields: dict[str, Any] = {"kind": kind}
+    if kind == "event":
+        event = payload.get("event")
+        event = event if isinstance(event, dict) else {}
+        fields["event_id"] = payload.get("event_id")
+        fields["team"] = payload.get("team_id")
+        fields["channel"] = event.get("channel")
+        fields["user"] = event.get("user")
+        fields["type"] = event.get("type")
+    elif kind == "command":
+        fields["team"] = payload.get("team_id")
+        fields["channel"] = payload.get("channel_id")
+        fields["user"] = payload.get("user_id")
+        fields["type"] = payload.get("command")
+    elif kind == "interaction":
+        fields["team"] = _id_of(payload.get("team"))
+        fields["channel"] = _id_of(payload.get("channel")) or _id_of(payload.get("container"), "channel_id")
+        fields["user"] = _id_of(payload.get("user"))
+        fields["type"] = payload.get("type")
+    return {key: str(value) for key, value in fields.items() if isinstance(value, str | int) and value != ""}
+
+
+def _id_of(value: Any, key: str = "id") -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def message_attributes(envelope: Envelope) -> dict[str, dict[str, str]]:
+    """SQS message attributes for an envelope (String type; SQS refuses empty values)."""
+    fields = summary(envelope["kind"], envelope["payload"])
+    fields["version"] = str(envelope["version"])
+    if envelope["retry_num"]:
+        fields["retry_num"] = str(envelope["retry_num"])
+    return {name: {"DataType": "String", "StringValue": value[:256]} for name, value in fields.items()}
