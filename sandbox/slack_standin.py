@@ -1,0 +1,887 @@
+"""A stand-in for the Slack Web API and for ``response_url``: a real HTTP server on loopback.
+
+Tests, the local sandbox and the benchmarks point slack_sdk at it instead of slack.com::
+
+    with SlackStandIn() as slack:
+        client = WebClient(token="xoxb-test", base_url=slack.api_url)
+        client.chat_postMessage(channel="C1", text="pong")
+        slack.wait_for_replies(1)
+
+It answers like Slack does (HTTP 200 with ``{"ok": false, "error": ...}`` for API errors, 404 for an
+unknown method, 429 with ``Retry-After`` when rate limited), records every call, and can inject faults.
+When it runs in another process (the sandbox), the ``/sandbox/...`` control API exposes the same
+features over HTTP. Stdlib only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = ["BOT_ID", "BOT_USER_ID", "TEAM_ID", "Record", "SlackStandIn", "format_reply", "is_reply"]
+
+Record = dict[str, Any]
+
+TEAM_ID = "T0STANDIN"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+
+RESPONSE_URL_USES = 5
+"""How many times Slack accepts a post to one ``response_url``."""
+
+_REPLY_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
+_JSON_FORM_FIELDS = ("blocks", "attachments", "metadata")
+_MAX_BODY = 10 * 1024 * 1024
+_FIRST_TS_MICROS = 1_700_000_000_000_100
+_TS_STEP_MICROS = 100
+
+_log = logging.getLogger(__name__)
+
+
+class _ApiError(Exception):
+    """An answer other than ``ok``; ``status`` is the HTTP status Slack uses for it."""
+
+    def __init__(self, error: str, status: int = 200) -> None:
+        super().__init__(error)
+        self.error = error
+        self.status = status
+
+
+@dataclass
+class _Fault:
+    method: str | None
+    status: int
+    retry_after: int | None
+    error: str | None
+    remaining: int
+
+    def matches(self, method: str | None) -> bool:
+        return _fault_matches(self.method, method)
+
+
+@dataclass
+class _EveryFault:
+    method: str | None
+    status: int
+    every: int
+    seen: int = 0
+
+    def matches(self, method: str | None) -> bool:
+        return _fault_matches(self.method, method)
+
+
+def _fault_matches(wanted: str | None, method: str | None) -> bool:
+    """``None`` matches any Web API call; ``"response_url"`` matches response_url posts."""
+    if wanted is None:
+        return method != "response_url"
+    return wanted == method
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+    ok: bool = True
+    error: str | None = None
+
+
+def _json_reply(
+    payload: dict[str, Any], status: int = 200, headers: tuple[tuple[str, str], ...] = ()
+) -> _Reply:
+    ok = bool(payload.get("ok", False))
+    error = payload.get("error")
+    return _Reply(
+        status=status,
+        body=json.dumps(payload).encode(),
+        content_type="application/json; charset=utf-8",
+        headers=headers,
+        ok=ok and status == 200,
+        error=str(error) if error is not None else None,
+    )
+
+
+def _text_reply(text: str, status: int, *, ok: bool, error: str | None = None) -> _Reply:
+    return _Reply(
+        status=status, body=text.encode(), content_type="text/plain; charset=utf-8", ok=ok, error=error
+    )
+
+
+class SlackStandIn:
+    """The Slack Web API and ``response_url`` endpoints, served from a daemon thread on loopback.
+
+    The socket is bound in the constructor (``port=0`` picks a free port), so ``port`` and the URLs are
+    known before ``start()``. A stopped stand-in cannot be started again.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        valid_tokens: set[str] | None = None,
+        on_record: Callable[[Record], None] | None = None,
+    ) -> None:
+        self.valid_tokens = valid_tokens
+        self.on_record = on_record
+        self.missing_channels: set[str] = set()
+        """Channels that answer ``channel_not_found``."""
+        self.not_in_channels: set[str] = set()
+        """Channels that answer ``not_in_channel``."""
+        self.delay_seconds: float = 0.0
+        """Latency added before answering each Web API call (a slow Slack)."""
+
+        self._cond = threading.Condition(threading.RLock())
+        self._records: list[Record] = []
+        self._seq = 0
+        self._faults: list[_Fault] = []
+        self._every: list[_EveryFault] = []
+        self._ts_micros = _FIRST_TS_MICROS - _TS_STEP_MICROS
+        self._messages: dict[str, dict[str, dict[str, Any]]] = {}
+        self._response_ids: dict[str, int] = {}
+        self._next_response_id = 0
+
+        self._server = _Server((host, port), _Handler, self)
+        self._host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Serve in a daemon thread; returns ``self``."""
+        if self._stopped:
+            raise RuntimeError("a stopped SlackStandIn cannot be started again")
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name=f"slack-standin-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the socket and join the serving thread. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._thread is not None:
+            self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- addresses ---------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/``."""
+        return f"http://{self._host}:{self.port}/"
+
+    @property
+    def api_url(self) -> str:
+        """What ``WebClient(base_url=...)`` gets: ``base_url + "api/"``."""
+        return self.base_url + "api/"
+
+    def new_response_url(self) -> str:
+        """Mint a ``response_url`` that accepts 5 posts, like Slack's."""
+        with self._cond:
+            self._next_response_id += 1
+            response_id = f"R{self._next_response_id:06d}"
+            self._response_ids[response_id] = 0
+        return f"{self.base_url}response/{response_id}"
+
+    # -- records -----------------------------------------------------------------------------------
+
+    def calls(self, method: str | None = None, kind: str | None = None) -> list[Record]:
+        """Copies of the recorded calls, oldest first, optionally filtered by method and kind."""
+        with self._cond:
+            return [
+                dict(r)
+                for r in self._records
+                if (method is None or r["method"] == method) and (kind is None or r["kind"] == kind)
+            ]
+
+    def replies(self) -> list[Record]:
+        """The bot's visible answers: successful chat.postMessage/postEphemeral/update, response_url posts."""
+        with self._cond:
+            return [dict(r) for r in self._records if is_reply(r)]
+
+    def reset(self) -> None:
+        """Forget the records and every fault (injected faults, channel errors, delay).
+
+        Sequence numbers keep counting so that ``?since=`` pollers never miss a record; minted
+        response URLs and posted messages stay valid.
+        """
+        with self._cond:
+            self._records.clear()
+            self._faults.clear()
+            self._every.clear()
+            self.missing_channels.clear()
+            self.not_in_channels.clear()
+            self.delay_seconds = 0.0
+            self._cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[list[Record]], bool], timeout: float = 10.0) -> list[Record]:
+        """Block until ``predicate(records)`` holds and return those records; ``TimeoutError`` otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                records = [dict(r) for r in self._records]
+                if predicate(records):
+                    return records
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(_summary(f"condition not met within {timeout:g} s", records))
+                self._cond.wait(remaining)
+
+    def wait_for_replies(self, n: int, timeout: float = 10.0) -> list[Record]:
+        """Block until at least ``n`` replies (see ``replies()``) were recorded; return all replies."""
+        try:
+            records = self.wait_for(lambda rs: sum(1 for r in rs if is_reply(r)) >= n, timeout)
+        except TimeoutError as e:
+            raise TimeoutError(f"waiting for {n} replies: {e}") from None
+        return [r for r in records if is_reply(r)]
+
+    # -- faults ------------------------------------------------------------------------------------
+
+    def add_fault(
+        self,
+        *,
+        method: str | None = None,
+        status: int = 429,
+        retry_after: int | None = None,
+        error: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` matching calls fail with HTTP ``status``.
+
+        ``method=None`` matches any Web API call, ``method="response_url"`` matches response_url posts.
+        429 carries ``Retry-After`` (``retry_after`` or 1); 5xx answers a plain-text body; 200 answers
+        ``{"ok": false, "error": error}``.
+        """
+        _check_status(status)
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._cond:
+            self._faults.append(_Fault(method, status, retry_after, error, times))
+
+    def fail_every(self, n: int, status: int = 500, method: str | None = None) -> None:
+        """Make every ``n``-th matching call (counted from now) fail with ``status`` until cleared."""
+        _check_status(status)
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        with self._cond:
+            self._every.append(_EveryFault(method, status, n))
+
+    def clear_faults(self) -> None:
+        with self._cond:
+            self._faults.clear()
+            self._every.clear()
+
+    # -- internals (called from handler threads) ---------------------------------------------------
+
+    def _take_fault(self, method: str | None) -> _Reply | None:
+        """Consume the fault (if any) that applies to this call, under the lock."""
+        with self._cond:
+            chosen: tuple[int, int | None, str | None] | None = None
+            for fault in self._faults:
+                if fault.matches(method):
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                    chosen = (fault.status, fault.retry_after, fault.error)
+                    break
+            for every in self._every:
+                if every.matches(method):
+                    every.seen += 1
+                    if chosen is None and every.seen % every.every == 0:
+                        chosen = (every.status, None, None)
+        if chosen is None:
+            return None
+        return _fault_reply(*chosen, plain=method == "response_url")
+
+    def _record(self, record: Record) -> None:
+        with self._cond:
+            self._seq += 1
+            record["seq"] = self._seq
+            self._records.append(record)
+            self._cond.notify_all()
+        callback = self.on_record
+        if callback is not None:
+            try:
+                callback(dict(record))
+            except Exception:
+                _log.exception("on_record callback failed")
+
+    def _next_ts(self) -> str:
+        with self._cond:
+            self._ts_micros += _TS_STEP_MICROS
+            micros = self._ts_micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _handle_api(self, method: str, args: dict[str, Any], token: str | None) -> _Reply:
+        handler = _METHODS.get(method)
+        if handler is None:
+            return _json_reply({"ok": False, "error": "unknown_method"}, status=404)
+        try:
+            self._check_token(token)
+            return _json_reply({"ok": True, **handler(self, args)})
+        except _ApiError as e:
+            return _json_reply({"ok": False, "error": e.error}, status=e.status)
+
+    def _check_token(self, token: str | None) -> None:
+        if not token:
+            raise _ApiError("not_authed")
+        valid = token in self.valid_tokens if self.valid_tokens is not None else token.startswith("xoxb-")
+        if not valid:
+            raise _ApiError("invalid_auth")
+
+    def _check_channel(self, args: dict[str, Any]) -> str:
+        channel = args.get("channel")
+        if not isinstance(channel, str) or not channel or channel in self.missing_channels:
+            raise _ApiError("channel_not_found")
+        if channel in self.not_in_channels:
+            raise _ApiError("not_in_channel")
+        return channel
+
+    def _handle_response_url(self, response_id: str, body: Any) -> _Reply:
+        with self._cond:
+            uses = self._response_ids.get(response_id)
+            if uses is None:
+                return _text_reply("no_service", 404, ok=False, error="no_service")
+            if uses >= RESPONSE_URL_USES:
+                return _text_reply("expired_url", 404, ok=False, error="expired_url")
+            if not isinstance(body, dict):
+                return _text_reply("invalid_payload", 400, ok=False, error="invalid_payload")
+            if not (_has_content(body) or body.get("delete_original")):
+                return _text_reply("no_text", 400, ok=False, error="no_text")
+            self._response_ids[response_id] = uses + 1
+        return _text_reply("ok", 200, ok=True)
+
+    # -- control API -------------------------------------------------------------------------------
+
+    def _control(self, verb: str, name: str, query: dict[str, str], body: Any) -> _Reply:
+        if verb == "GET" and name == "messages":
+            since = int(query.get("since", "0") or 0)
+            return _json_reply({"ok": True, "messages": [r for r in self.calls() if r["seq"] > since]})
+        if verb == "GET" and name == "health":
+            return _json_reply({"ok": True, "api_url": self.api_url})
+        if verb == "GET" and name == "channels":
+            return _json_reply(
+                {"ok": True, "missing": sorted(self.missing_channels), "not_in": sorted(self.not_in_channels)}
+            )
+        if verb == "POST" and name == "reset":
+            self.reset()
+            return _json_reply({"ok": True})
+        if verb == "POST" and name == "response_url":
+            return _json_reply({"ok": True, "response_url": self.new_response_url()})
+        if verb == "POST" and name in ("faults", "channels", "delay"):
+            if not isinstance(body, dict):
+                raise _ApiError("invalid_json", 400)
+            if name == "faults":
+                self._control_faults(body)
+            elif name == "channels":
+                if "missing" in body:
+                    self.missing_channels = set(_str_list(body["missing"]))
+                if "not_in" in body:
+                    self.not_in_channels = set(_str_list(body["not_in"]))
+            else:
+                self.delay_seconds = float(body.get("seconds", 0))
+            return _json_reply({"ok": True})
+        raise _ApiError("unknown_control", 404)
+
+    def _control_faults(self, body: dict[str, Any]) -> None:
+        method = body.get("method")
+        if method is not None and not isinstance(method, str):
+            raise _ApiError("invalid_method", 400)
+        try:
+            if body.get("clear"):
+                self.clear_faults()
+            elif "every" in body:
+                self.fail_every(int(body["every"]), status=int(body.get("status", 500)), method=method)
+            else:
+                retry_after = body.get("retry_after")
+                error = body.get("error")
+                self.add_fault(
+                    method=method,
+                    status=int(body.get("status", 429)),
+                    retry_after=int(retry_after) if retry_after is not None else None,
+                    error=str(error) if error is not None else None,
+                    times=int(body.get("times", 1)),
+                )
+        except (TypeError, ValueError) as e:
+            raise _ApiError(f"invalid_fault: {e}", 400) from None
+
+
+# -- Web API methods -------------------------------------------------------------------------------
+
+
+def _auth_test(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "url": "https://standin.slack.com/",
+        "team": "Stand-in",
+        "user": "bot",
+        "team_id": TEAM_ID,
+        "user_id": BOT_USER_ID,
+        "bot_id": BOT_ID,
+    }
+
+
+def _post_message(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = s._check_channel(args)
+    if not _has_content(args):
+        raise _ApiError("no_text")
+    ts = s._next_ts()
+    message: dict[str, Any] = {
+        "type": "message",
+        "text": args.get("text") or "",
+        "user": BOT_USER_ID,
+        "bot_id": BOT_ID,
+        "team": TEAM_ID,
+        "ts": ts,
+    }
+    for key in ("blocks", "attachments", "thread_ts", "metadata"):
+        if args.get(key):
+            message[key] = args[key]
+    with s._cond:
+        s._messages.setdefault(channel, {})[ts] = message
+    return {"channel": channel, "ts": ts, "message": dict(message)}
+
+
+def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = s._check_channel(args)
+    ts = args.get("ts")
+    if not _has_content(args):
+        raise _ApiError("no_text")
+    with s._cond:
+        message = s._messages.get(channel, {}).get(str(ts)) if ts else None
+        if message is None:
+            raise _ApiError("message_not_found")
+        message["text"] = args.get("text") or ""
+        for key in ("blocks", "attachments"):
+            if key in args:
+                message[key] = args[key]
+        message["edited"] = {"user": BOT_USER_ID, "ts": s._next_ts()}
+        snapshot = dict(message)
+    return {"channel": channel, "ts": ts, "text": snapshot["text"], "message": snapshot}
+
+
+def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    s._check_channel(args)
+    if not args.get("user"):
+        raise _ApiError("user_not_found")
+    if not _has_content(args):
+        raise _ApiError("no_text")
+    return {"message_ts": s._next_ts()}
+
+
+def _conversations_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    users = args.get("users")
+    if isinstance(users, list):
+        users = ",".join(str(u) for u in users)
+    if not users:
+        channel = args.get("channel")
+        if isinstance(channel, str) and channel:
+            return {"channel": {"id": channel}}
+        raise _ApiError("users_list_not_supplied")
+    key = ",".join(sorted(u.strip() for u in str(users).split(",") if u.strip()))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10].upper()
+    return {"channel": {"id": f"D{digest}"}, "no_op": False, "already_open": False}
+
+
+def _reactions_add(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    s._check_channel(args)
+    if not args.get("name"):
+        raise _ApiError("invalid_name")
+    return {}
+
+
+_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": _auth_test,
+    "chat.postMessage": _post_message,
+    "chat.update": _update,
+    "chat.postEphemeral": _post_ephemeral,
+    "conversations.open": _conversations_open,
+    "reactions.add": _reactions_add,
+}
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _has_content(args: dict[str, Any]) -> bool:
+    return any(args.get(key) for key in ("text", "blocks", "attachments"))
+
+
+def is_reply(record: Record) -> bool:
+    """A successful chat.postMessage/postEphemeral/update or response_url post: a visible answer."""
+    return bool(record["ok"]) and (record["kind"] == "response_url" or record["method"] in _REPLY_METHODS)
+
+
+def _check_status(status: int) -> None:
+    if not 100 <= status <= 599:
+        raise ValueError(f"not an HTTP status: {status}")
+
+
+def _str_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _ApiError("invalid_channels", 400)
+    return list(value)
+
+
+def _fault_reply(status: int, retry_after: int | None, error: str | None, *, plain: bool) -> _Reply:
+    headers: tuple[tuple[str, str], ...] = ()
+    if status == 429 or retry_after is not None:
+        headers = (("Retry-After", str(retry_after if retry_after is not None else 1)),)
+    if status >= 500:
+        reason = error or _reason(status)
+        return _Reply(status, reason.encode(), "text/plain; charset=utf-8", headers, ok=False, error=reason)
+    default = "ratelimited" if status == 429 else "fault_injected"
+    if plain:
+        text = error or ("rate_limited" if status == 429 else default)
+        return _Reply(status, text.encode(), "text/plain; charset=utf-8", headers, ok=False, error=text)
+    return _json_reply({"ok": False, "error": error or default}, status=status, headers=headers)
+
+
+def _reason(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Error"
+
+
+def _decode_form(raw: str) -> dict[str, Any]:
+    args: dict[str, Any] = dict(parse_qsl(raw, keep_blank_values=True))
+    for key in _JSON_FORM_FIELDS:
+        value = args.get(key)
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            with contextlib.suppress(ValueError):
+                args[key] = json.loads(value)
+    return args
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    flat = " ⏎ ".join(line.strip() for line in text.strip().splitlines() if line.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _block_texts(node: Any) -> Iterable[str]:
+    """The human-readable strings in a Block Kit structure, in order."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _block_texts(item)
+    elif isinstance(node, dict):
+        if node.get("type") in ("mrkdwn", "plain_text", "text") and isinstance(node.get("text"), str):
+            yield node["text"]
+            return
+        for key, value in node.items():
+            if key not in ("type", "block_id", "action_id", "url", "value", "image_url"):
+                yield from _block_texts(value)
+
+
+def _summary(headline: str, records: list[Record], limit: int = 20) -> str:
+    lines = [f"{headline}; {len(records)} record(s):"]
+    for r in records[-limit:]:
+        outcome = "ok" if r["ok"] else f"error={r['error']}"
+        args = json.dumps(r["args"], default=str)
+        if len(args) > 200:
+            args = args[:199] + "…"
+        lines.append(
+            f"  #{r['seq']} {r['kind']} {r['method'] or r['path']} -> {r['status']} {outcome} {args}"
+        )
+    if len(records) > limit:
+        lines.insert(1, f"  ... {len(records) - limit} earlier record(s) omitted")
+    return "\n".join(lines)
+
+
+def format_reply(record: Record) -> str:
+    """A readable one-liner for a record, e.g. ``#C123 ← pong (thread 1700000000.000100)``."""
+    args = record.get("args") or {}
+    text = args.get("text") if isinstance(args.get("text"), str) else ""
+    if not text and args.get("blocks"):
+        text = " | ".join(_block_texts(args["blocks"]))
+    text = _one_line(text or "")
+    failure = "" if record.get("ok") else f"  [{record.get('status')} {record.get('error')}]"
+    if record.get("kind") == "response_url":
+        tags = [args["response_type"]] if isinstance(args.get("response_type"), str) else []
+        if args.get("replace_original"):
+            tags.append("replace")
+        if args.get("delete_original"):
+            tags.append("delete")
+        tag = f" ({', '.join(tags)})" if tags else ""
+        return f"response_url ← {text}{tag}{failure}"
+    method = record.get("method")
+    channel = args.get("channel", "?")
+    if method == "chat.postMessage":
+        thread = f" (thread {args['thread_ts']})" if args.get("thread_ts") else ""
+        return f"#{channel} ← {text}{thread}{failure}"
+    if method == "chat.postEphemeral":
+        return f"#{channel} ← (only {args.get('user', '?')}) {text}{failure}"
+    if method == "chat.update":
+        return f"#{channel} ← (edit {args.get('ts', '?')}) {text}{failure}"
+    outcome = "ok" if record.get("ok") else f"{record.get('status')} {record.get('error')}"
+    return f"{method or record.get('path')} → {outcome}"
+
+
+# -- HTTP plumbing ---------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128  # the default 5 drops bursts of connections (a 1 s SYN retry each)
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], standin: SlackStandIn
+    ) -> None:
+        self.standin = standin
+        super().__init__(address, handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "SlackStandIn/1.0"
+    sys_version = ""
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: nothing is printed per request."""
+
+    # -- verbs -------------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def _dispatch(self, verb: str) -> None:
+        standin = self.server.standin
+        parts = urlsplit(self.path)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        try:
+            raw = self._read_body()
+        except ValueError as e:
+            self._send(_text_reply(str(e), 400, ok=False))
+            return
+        if path.startswith("/api/") and verb in ("GET", "POST"):
+            self._api(standin, path, query, raw)
+        elif path.startswith("/response/") and verb == "POST":
+            self._response_url(standin, path, raw)
+        elif path == "/sandbox/slow" and verb in ("GET", "HEAD", "POST"):
+            self._slow(query, head=verb == "HEAD")
+        elif path.startswith("/sandbox/") and verb in ("GET", "POST"):
+            body: Any = None
+            if raw:
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = None
+            try:
+                reply = standin._control(verb, path.removeprefix("/sandbox/").strip("/"), query, body)
+            except _ApiError as e:
+                reply = _json_reply({"ok": False, "error": e.error}, status=e.status)
+            except ValueError as e:
+                reply = _json_reply({"ok": False, "error": f"invalid_argument: {e}"}, status=400)
+            self._send(reply)
+        elif path.startswith(("/api/", "/response/", "/sandbox/")):
+            self._send(_text_reply("method_not_allowed", 405, ok=False))
+        else:
+            self._send(_text_reply("not_found", 404, ok=False), head=verb == "HEAD")
+
+    # -- endpoints ---------------------------------------------------------------------------------
+
+    def _api(self, standin: SlackStandIn, path: str, query: dict[str, str], raw: bytes) -> None:
+        method = path.removeprefix("/api/").strip("/")
+        args: dict[str, Any] = dict(query)
+        reply: _Reply | None = None
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if raw:
+            if content_type == "application/json":
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = None
+                if isinstance(body, dict):
+                    args.update(body)
+                else:
+                    reply = _json_reply({"ok": False, "error": "invalid_json"})
+            elif content_type in ("application/x-www-form-urlencoded", ""):
+                args.update(_decode_form(raw.decode("utf-8", "replace")))
+            else:
+                reply = _json_reply({"ok": False, "error": "invalid_form_data"})
+        token = _bearer(self.headers.get("Authorization")) or _str_or_none(args.pop("token", None))
+        if standin.delay_seconds > 0:
+            time.sleep(standin.delay_seconds)
+        if reply is None:
+            reply = standin._take_fault(method)
+        if reply is None:
+            reply = standin._handle_api(method, args, token)
+        self._finish("api", method, path, args, reply)
+
+    def _response_url(self, standin: SlackStandIn, path: str, raw: bytes) -> None:
+        response_id = path.removeprefix("/response/").strip("/")
+        body: Any
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        if body is None and raw:
+            decoded = _decode_form(raw.decode("utf-8", "replace"))
+            payload = decoded.get("payload")
+            if isinstance(payload, str):
+                try:
+                    body = json.loads(payload)
+                except ValueError:
+                    body = None
+        args = dict(body) if isinstance(body, dict) else {}
+        reply = standin._take_fault("response_url") or standin._handle_response_url(response_id, body)
+        self._finish("response_url", None, path, args, reply)
+
+    def _slow(self, query: dict[str, str], *, head: bool) -> None:
+        try:
+            ms = min(max(int(query.get("ms", "0") or 0), 0), 120_000)
+            status = int(query.get("status", "200") or 200)
+            _check_status(status)
+        except ValueError as e:
+            self._send(_text_reply(f"bad query: {e}", 400, ok=False))
+            return
+        if ms:
+            time.sleep(ms / 1000)
+        self._send(_text_reply(f"slow {ms} ms", status, ok=status < 400), head=head)
+
+    # -- I/O ---------------------------------------------------------------------------------------
+
+    def _finish(self, kind: str, method: str | None, path: str, args: dict[str, Any], reply: _Reply) -> None:
+        record: Record = {
+            "seq": 0,
+            "kind": kind,
+            "method": method,
+            "path": path,
+            "args": args,
+            "status": reply.status,
+            "ok": reply.ok,
+            "error": reply.error,
+            "at": time.time(),
+        }
+        # Record before answering: once the client has its answer, the record is visible.
+        self.server.standin._record(record)
+        self._send(reply)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > _MAX_BODY:
+                    raise ValueError("body too large")
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > _MAX_BODY:
+            raise ValueError("bad Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, reply: _Reply, *, head: bool = False) -> None:
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if not head:
+                self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# -- standalone ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sandbox.slack_standin --port 4000``: serve until Ctrl-C (or SIGTERM)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox.slack_standin", description="A stand-in for the Slack Web API."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4000)
+    parser.add_argument("--token", action="append", help="accept only these tokens (default: any xoxb-...)")
+    options = parser.parse_args(argv)
+
+    def show(record: Record) -> None:
+        print(format_reply(record), flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    tokens = set(options.token) if options.token else None
+    with SlackStandIn(options.host, options.port, valid_tokens=tokens, on_record=show) as standin:
+        print(f"Slack stand-in listening: SLACK_API_URL={standin.api_url}", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    print("Slack stand-in stopped", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
