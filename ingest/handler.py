@@ -14,7 +14,7 @@ from ingest.app import handle, settings_from_env
 from ingest.http import HttpResponse, from_lambda_event, to_lambda_result
 from ingest.queue import WorkQueue
 from shared.config import SecretSource
-from shared.log import get_logger, log, register_secret
+from shared.log import get_logger, log
 
 logger = get_logger("ingest")
 queue = WorkQueue()
@@ -24,9 +24,7 @@ queue.client()  # at import: Lambda's init phase runs at full CPU and is not bil
 def _fetch_secret(arn: str) -> str:
     import boto3  # only deployed functions read secrets from Secrets Manager
 
-    value = str(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
-    register_secret(value)
-    return value
+    return str(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
 
 
 signing_secret = SecretSource("SLACK_SIGNING_SECRET", _fetch_secret)

@@ -101,6 +101,16 @@ class _Reply:
     error: str | None = None
 
 
+def _decoded(reply: _Reply) -> Any:
+    """What the stand-in answered, for tests that need it (the ``ts`` of a posted message)."""
+    if reply.content_type.startswith("application/json"):
+        try:
+            return json.loads(reply.body)
+        except ValueError:
+            return None
+    return reply.body.decode("utf-8", "replace")
+
+
 def _json_reply(
     payload: dict[str, Any], status: int = 200, headers: tuple[tuple[str, str], ...] = ()
 ) -> _Reply:
@@ -801,6 +811,7 @@ class _Handler(BaseHTTPRequestHandler):
             "ok": reply.ok,
             "error": reply.error,
             "at": time.time(),
+            "response": _decoded(reply),
         }
         # Record before answering: once the client has its answer, the record is visible.
         self.server.standin._record(record)

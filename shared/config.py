@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from shared.log import register_secret
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -52,5 +54,6 @@ class SecretSource:
         if arn:
             if self._from_arn is None or self._from_arn[0] != arn:
                 self._from_arn = (arn, self._fetch(arn).strip())
+                register_secret(self._from_arn[1])  # masked in every log line from now on
             return self._from_arn[1]
         return env(self.name)

@@ -92,3 +92,56 @@ def message_attributes(envelope: Envelope) -> dict[str, dict[str, str]]:
     if envelope["retry_num"]:
         fields["retry_num"] = str(envelope["retry_num"])
     return {name: {"DataType": "String", "StringValue": value[:256]} for name, value in fields.items()}
+
+
+def dedupe_keys(kind: str, payload: dict[str, Any]) -> list[str]:
+    """The state-table ids that identify one Slack action, whichever delivery carries it.
+
+    Slack has delivered one message under several event ids, so a message is also known by
+    (team, channel, ts). Slash commands and interactions carry a ``trigger_id`` unique to one
+    invocation. The first key is the record's primary id: its last error is kept there.
+    """
+    keys: list[str] = []
+    if kind == "event":
+        event = payload.get("event")
+        event = event if isinstance(event, dict) else {}
+        if isinstance(payload.get("event_id"), str):
+            keys.append(f"event:{payload['event_id']}")
+        ts, channel = event.get("ts"), event.get("channel")
+        if (
+            event.get("type") in ("message", "app_mention")
+            and isinstance(ts, str)
+            and isinstance(channel, str)
+        ):
+            keys.append(f"message:{payload.get('team_id', '')}:{channel}:{ts}")
+    elif isinstance(payload.get("trigger_id"), str):
+        keys.append(f"{kind}:{payload['trigger_id']}")
+    elif kind == "interaction":
+        actions = payload.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+        user = _id_of(payload.get("user"))
+        if isinstance(first.get("action_ts"), str):
+            keys.append(f"interaction:{user}:{first['action_ts']}")
+    return keys
+
+
+# Message attributes the worker adds when it dead-letters a record itself (SQS allows 10 in all).
+DEAD_REASON = "dead_reason"  # a short human reason, e.g. "slack error: channel_not_found"
+DEAD_CATEGORY = "dead_category"  # "poison" (can never be read) or "permanent" (Slack refused for good)
+DEAD_SOURCE_ID = "dead_source_id"  # the work queue's message id
+_KEPT_ON_DEAD_LETTER = ("kind", "event_id", "team", "channel", "user", "type", "version")
+
+
+def dead_letter_attributes(
+    original: dict[str, dict[str, str]], reason: str, category: str, source_id: str
+) -> dict[str, dict[str, str]]:
+    attributes = {
+        DEAD_REASON: {"DataType": "String", "StringValue": reason[:1000] or "unknown"},
+        DEAD_CATEGORY: {"DataType": "String", "StringValue": category},
+        DEAD_SOURCE_ID: {"DataType": "String", "StringValue": source_id or "unknown"},
+    }
+    for name in _KEPT_ON_DEAD_LETTER:
+        value = original.get(name)
+        if value and value.get("StringValue"):
+            attributes[name] = {"DataType": "String", "StringValue": value["StringValue"]}
+    return attributes

@@ -79,3 +79,30 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Aws:
 def signing_secret(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
     return SECRET
+
+
+@pytest.fixture
+def slack() -> Iterator[Any]:
+    """The Slack Web API stand-in on a free loopback port."""
+    from sandbox.slack_standin import SlackStandIn
+
+    with SlackStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def pipeline(
+    moto_server: MotoServer, slack: Any, signing_secret: str, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """Ingest → SQS → worker → Slack stand-in, with a 1 s visibility timeout so failed records return quickly."""
+    from tests.support.pipeline import Pipeline
+
+    sqs = boto3.client("sqs", endpoint_url=moto_server.url)
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
+    created = resources.create(f"p{uuid.uuid4().hex[:12]}", sqs, dynamodb, visibility_timeout=1)
+    for name, value in created.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    monkeypatch.setenv("CHECK_ALLOW_PRIVATE_NETWORKS", "true")
+    return Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack)

@@ -355,3 +355,23 @@ def test_malformed_lambda_events_get_4xx_never_an_exception(door: str, breakage:
 def test_an_event_that_is_not_an_object_gets_400(aws: Aws) -> None:
     for event in (None, [], "POST", 42):
         assert call(event)["statusCode"] == 400  # type: ignore[arg-type]
+
+
+def test_the_signing_secret_can_come_from_secrets_manager(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    secret = "from-secrets-manager-0123456789"
+    arn = boto3.client("secretsmanager").create_secret(
+        Name=f"signing-{aws.resources.table}", SecretString=secret
+    )["ARN"]
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET_ARN", arn)
+    assert call(sr.signed_event("function_url", sr.mention(), secret=secret))["statusCode"] == 200
+    assert call(sr.signed_event("function_url", sr.mention()))["statusCode"] == 401
+    assert aws.depth() == 1
+    from shared.log import get_logger
+
+    get_logger("test").info("a careless line with %s in it", secret)
+    assert secret not in capsys.readouterr().out

@@ -1,0 +1,125 @@
+"""The whole pipeline in one test process: ingest handler → SQS (moto server) → worker handler → Slack stand-in.
+
+``run_worker`` behaves like one invocation of Lambda's SQS event source mapping: receive a batch,
+invoke ``worker.handler.lambda_handler`` with the real event shape and a context with a deadline,
+delete what succeeded (``ReportBatchItemFailures``). ``drain`` repeats that until the queue is empty,
+so records that failed come back after their (short) visibility timeout, as in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.handler import lambda_handler as ingest_handler
+from sandbox.poller import LambdaContext, failed_message_ids, sqs_event
+from sandbox.slack_standin import SlackStandIn
+from tests.support import slack_requests as sr
+from worker.handler import lambda_handler as worker_handler
+
+
+@dataclass
+class Invocation:
+    records: list[dict[str, Any]]
+    result: dict[str, Any]
+    seconds: float
+
+    @property
+    def failed(self) -> list[str]:
+        return [item["itemIdentifier"] for item in self.result.get("batchItemFailures", [])]
+
+
+@dataclass
+class Pipeline:
+    sqs: Any
+    queue_url: str
+    dlq_url: str
+    slack: SlackStandIn
+    invocations: list[Invocation] = field(default_factory=list)
+
+    def post(
+        self, body: bytes, content_type: str = "application/json", door: str = "function_url", **kw: Any
+    ) -> dict[str, Any]:
+        """Slack delivers one request to the ingest; returns the ingest's answer."""
+        return ingest_handler(sr.signed_event(door, body, content_type, **kw), LambdaContext(3.0, "ingest"))
+
+    def command(self, text: str, **kw: Any) -> dict[str, Any]:
+        body = sr.slash_command(text, response_url=self.slack.new_response_url(), **kw)
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def receive(
+        self, queue_url: str | None = None, wait: int = 1, max_messages: int = 10
+    ) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=queue_url or self.queue_url,
+            MaxNumberOfMessages=max_messages,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=wait,
+        )
+        return list(answer.get("Messages", []))
+
+    def run_worker(
+        self, *, timeout_seconds: float = 30.0, wait: int = 1, max_messages: int = 10
+    ) -> Invocation | None:
+        messages = self.receive(wait=wait, max_messages=max_messages)
+        if not messages:
+            return None
+        return self.invoke(messages, timeout_seconds=timeout_seconds)
+
+    def invoke(self, messages: list[dict[str, Any]], *, timeout_seconds: float = 30.0) -> Invocation:
+        event = sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:work", "us-east-1")
+        started = time.monotonic()
+        result = worker_handler(event, LambdaContext(timeout_seconds, "worker"))
+        invocation = Invocation(event["Records"], result, time.monotonic() - started)
+        self.invocations.append(invocation)
+        failed = failed_message_ids(result, [m["MessageId"] for m in messages])
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start : start + 10])
+            ]
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        return invocation
+
+    def depth(self, queue_url: str | None = None) -> int:
+        attrs = self.sqs.get_queue_attributes(
+            QueueUrl=queue_url or self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def drain(self, *, max_invocations: int = 30, timeout_seconds: float = 30.0) -> list[Invocation]:
+        """Run the worker until the work queue is empty (failed records return after the visibility timeout)."""
+        ran: list[Invocation] = []
+        while self.depth() > 0:
+            if len(ran) >= max_invocations:
+                raise AssertionError(f"the queue did not drain in {max_invocations} invocations")
+            invocation = self.run_worker(timeout_seconds=timeout_seconds)
+            if invocation is not None:
+                ran.append(invocation)
+        return ran
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        return self.receive(self.dlq_url, wait=0)
+
+    def send_raw(self, body: str, attributes: dict[str, Any] | None = None) -> str:
+        """Put a message on the work queue directly (a poison record, or a duplicate delivery)."""
+        return str(
+            self.sqs.send_message(
+                QueueUrl=self.queue_url, MessageBody=body, MessageAttributes=attributes or {}
+            )["MessageId"]
+        )
+
+    def replies(self) -> list[dict[str, Any]]:
+        return self.slack.replies()
+
+    def reply_texts(self) -> list[str]:
+        return [str(r["args"].get("text", "")) for r in self.replies()]
+
+
+def queued_bodies(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [json.loads(m["Body"]) for m in messages]

@@ -1,0 +1,112 @@
+"""Where each Slack action is answered, and by which skill."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from shared import envelope as schema
+from tests.support import slack_requests as sr
+from worker import route, skills
+from worker.envelope import Envelope
+
+
+def _envelope(kind: str, payload: dict) -> Envelope:
+    return Envelope.model_validate(schema.build(kind, payload, received_at=time.time(), request_id="r"))  # type: ignore[arg-type]
+
+
+def _form(body: bytes) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(body.decode()))
+
+
+DEADLINE = time.monotonic() + 60
+
+
+def test_a_mention_is_answered_in_its_channel_and_thread() -> None:
+    body = json.loads(
+        sr.mention("<@UBOT> check <https://example.org|example.org>", extra={"thread_ts": "1.5"})
+    )
+    job = route.plan(_envelope("event", body), DEADLINE)
+    assert job is not None
+    assert job.skill == "check" and job.ask.text == "<https://example.org|example.org>"
+    assert job.destination == route.PostMessage("C0001", thread_ts="1.5")
+
+
+def test_a_direct_message_is_answered_in_the_dm() -> None:
+    job = route.plan(_envelope("event", json.loads(sr.direct_message("PING"))), DEADLINE)
+    assert job is not None and job.skill == "ping"
+    assert job.destination == route.PostMessage("D0001", thread_ts=None)
+
+
+def test_other_events_are_not_handled() -> None:
+    edit = json.loads(sr.direct_message("ping", extra={"subtype": "message_changed"}))
+    channel_message = json.loads(sr.direct_message("ping", extra={"channel_type": "channel"}))
+    reaction = json.loads(sr.event_callback({"type": "reaction_added", "user": "U1", "reaction": "+1"}))
+    for payload in (edit, channel_message, reaction):
+        assert route.plan(_envelope("event", payload), DEADLINE) is None
+
+
+def test_a_slash_command_answers_through_its_response_url_ephemeral_unless_public() -> None:
+    private = route.plan(_envelope("command", _form(sr.slash_command("check https://a.example"))), DEADLINE)
+    public = route.plan(_envelope("command", _form(sr.slash_command("--public ping"))), DEADLINE)
+    assert private is not None and public is not None
+    assert private.skill == "check" and private.ask.text == "https://a.example"
+    assert isinstance(private.destination, route.ResponseUrl) and not private.destination.in_channel
+    assert (
+        public.skill == "ping"
+        and isinstance(public.destination, route.ResponseUrl)
+        and public.destination.in_channel
+    )
+
+
+def test_a_recheck_click_updates_the_message_it_came_from() -> None:
+    job = route.plan(
+        _envelope("interaction", sr.block_action("check:recheck", "https://a.example")), DEADLINE
+    )
+    assert job is not None and job.action == "recheck" and job.ask.text == "https://a.example"
+    assert job.destination == route.UpdateMessage("C0001", "1700000000.000100")
+
+
+def test_a_click_on_an_ephemeral_message_replaces_it_through_the_response_url() -> None:
+    click = sr.block_action(
+        "check:recheck", container={"type": "message", "is_ephemeral": True, "message_ts": "1.1"}
+    )
+    job = route.plan(_envelope("interaction", click), DEADLINE)
+    assert (
+        job is not None
+        and isinstance(job.destination, route.ResponseUrl)
+        and job.destination.replace_original
+    )
+
+
+def test_unknown_clicks_and_modal_submissions_are_not_handled() -> None:
+    assert route.plan(_envelope("interaction", sr.block_action("nobody:nothing")), DEADLINE) is None
+    submission = {"type": "view_submission", "user": {"id": "U1"}, "view": {}}
+    assert route.plan(_envelope("interaction", submission), DEADLINE) is None
+
+
+def test_split_words_strips_leading_mentions() -> None:
+    assert route.split_words("<@UBOT> Check  <https://x>") == ("check", "<https://x>")
+    assert route.split_words("<@UBOT|bot> <@U2>   ping") == ("ping", "")
+    assert route.split_words("") == ("", "")
+
+
+def test_help_lists_every_skill_and_unknown_words_point_to_help() -> None:
+    names = set(skills.all_skills())
+    assert {"help", "ping", "check"} <= names
+    help_text = route.answer("help", skills.Ask(text="")).text
+    for skill in skills.all_skills().values():
+        assert f"`{skill.name}`" in help_text and skill.help in help_text
+    assert "help" in route.answer("dance", skills.Ask(text="")).text
+    assert route.answer("", skills.Ask(text="")).text == help_text
+
+
+def test_ping_reports_latency_from_slack_and_from_the_ingest() -> None:
+    now = time.time()
+    text = route.answer("ping", skills.Ask(text="", slack_time=now - 1.5, received_at=now - 0.25)).text
+    assert text.startswith("pong")
+    slack_ms = int(text.split("Slack → answer ")[1].split(" ms")[0])
+    ingest_ms = int(text.split("ingest → answer ")[1].split(" ms")[0])
+    assert 1500 <= slack_ms < 2500 and 250 <= ingest_ms < 1250

@@ -1,0 +1,192 @@
+"""One SQS batch: every record processed concurrently, each on its own, all joined before returning.
+
+Lambda freezes whatever is still running when the handler returns, so nothing here outlives the call:
+the thread pool is a context manager and is shut down (joined) before the results are read. A record
+never fails its neighbours: each is wrapped, and its outcome decides alone whether SQS sees it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from shared import envelope as schema
+from shared.log import get_logger, log
+from worker import aws, route, slack
+from worker.envelope import Envelope, read
+from worker.errors import Permanent, Poison, RecordFailure, Transient
+from worker.state import Claim, StateTable
+
+logger = get_logger("worker")
+
+# A record is not started with less time than this left: half-done work is worse than a retry.
+MIN_START_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    dlq_url: str
+    state: StateTable | None
+    concurrency: int = 10
+    min_start_seconds: float = MIN_START_SECONDS
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message_id: str
+    outcome: str  # answered | duplicate | ignored | dead_lettered | failed | not_started
+    reason: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in ("failed", "not_started")
+
+
+def process_batch(records: list[dict[str, Any]], deadline: float, settings: Settings) -> list[Outcome]:
+    if not records:
+        return []
+    workers = max(1, min(settings.concurrency, len(records)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
+        futures = [pool.submit(process_record, record, deadline, settings) for record in records]
+    # The ``with`` block has joined every thread: each future is done.
+    return [future.result() for future in futures]
+
+
+def process_record(record: dict[str, Any], deadline: float, settings: Settings) -> Outcome:
+    message_id = str(record.get("messageId", "")) if isinstance(record, dict) else ""
+    started = time.monotonic()
+    try:
+        outcome = _process(record, message_id, deadline, settings)
+    except Exception as error:  # a bug must not fail the batch: this record alone is retried
+        logger.exception("record crashed", extra={"fields": {"message_id": message_id}})
+        outcome = Outcome(message_id, "failed", f"unexpected {error.__class__.__name__}")
+    log(
+        logger,
+        "record",
+        message_id=message_id,
+        outcome=outcome.outcome,
+        reason=outcome.reason,
+        ms=round((time.monotonic() - started) * 1000, 1),
+    )
+    return outcome
+
+
+def _process(record: dict[str, Any], message_id: str, deadline: float, settings: Settings) -> Outcome:
+    if deadline - time.monotonic() < settings.min_start_seconds:
+        return Outcome(message_id, "not_started", "too little time left in this invocation")
+    body = record.get("body") if isinstance(record, dict) else None
+    try:
+        envelope = read(body if isinstance(body, str) else "")
+    except Poison as poison:
+        return _dead_letter(record, message_id, poison, settings, claim=None)
+    job = route.plan(envelope, deadline)
+    if job is None:
+        return Outcome(message_id, "ignored", f"not handled: {_what(envelope)}")
+    if settings.state is None:
+        return Outcome(message_id, "failed", "STATE_TABLE is not configured: nothing is acted on unclaimed")
+    keys = envelope.dedupe_keys() or [f"sqs:{message_id}"]
+    try:
+        claim = settings.state.claim(
+            keys, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0)
+        )
+    except Transient as error:
+        return Outcome(message_id, "failed", error.reason)
+    if not claim.won:
+        return Outcome(message_id, "duplicate", f"already answered or in progress: {claim.duplicate_of}")
+    return _act(job, envelope, record, message_id, claim, deadline, settings)
+
+
+def _act(
+    job: route.Job,
+    envelope: Envelope,
+    record: dict[str, Any],
+    message_id: str,
+    claim: Claim,
+    deadline: float,
+    settings: Settings,
+) -> Outcome:
+    assert settings.state is not None
+    try:
+        reply = job.run()
+        deliver(job.destination, reply, settings.bot_token, deadline)
+    except Permanent as error:
+        return _dead_letter(record, message_id, error, settings, claim=claim)
+    except Exception as error:  # Transient, or a bug in a skill: retried by SQS, dead-lettered after 5
+        reason = error.reason if isinstance(error, RecordFailure) else f"{error.__class__.__name__}: {error}"
+        _quietly(lambda: settings.state.release(claim, reason) if settings.state else None)
+        return Outcome(message_id, "failed", reason)
+    # The answer is out: a failure to record that must not make SQS deliver it again.
+    _quietly(lambda: settings.state.complete(claim) if settings.state else None)
+    return Outcome(message_id, "answered", _what(envelope))
+
+
+def deliver(destination: route.Destination, reply: slack.Reply, token: str, deadline: float) -> None:
+    if isinstance(destination, route.ResponseUrl):
+        reply = dataclasses.replace(reply, in_channel=reply.in_channel or destination.in_channel)
+        slack.post_to_response_url(
+            destination.url, reply, deadline, replace_original=destination.replace_original
+        )
+        return
+    if not token:
+        raise Permanent("slack error: not_authed (SLACK_BOT_TOKEN is not set)")
+    client = slack.web_client(token, deadline)
+    args: dict[str, Any] = {"channel": destination.channel, "text": reply.text}
+    if reply.blocks:
+        args["blocks"] = reply.blocks
+    if isinstance(destination, route.UpdateMessage):
+        slack.call(client, "chat.update", ts=destination.ts, **args)
+    else:
+        if destination.thread_ts:
+            args["thread_ts"] = destination.thread_ts
+        slack.call(client, "chat.postMessage", **args)
+
+
+def _dead_letter(
+    record: dict[str, Any], message_id: str, error: RecordFailure, settings: Settings, claim: Claim | None
+) -> Outcome:
+    """Send the record, body intact, to the DLQ with its reason; it then counts as handled."""
+    if not settings.dlq_url:
+        return Outcome(message_id, "failed", f"{error.reason} (and DLQ_URL is not configured)")
+    original = _attributes(record)
+    try:
+        aws.client("sqs").send_message(
+            QueueUrl=settings.dlq_url,
+            MessageBody=record.get("body") or "(empty body)",
+            MessageAttributes=schema.dead_letter_attributes(
+                original, error.reason, error.category, message_id
+            ),
+        )
+    except Exception as send_error:
+        return Outcome(
+            message_id, "failed", f"{error.reason} (dead-lettering failed: {send_error.__class__.__name__})"
+        )
+    if claim is not None and settings.state is not None:
+        _quietly(lambda: settings.state.dead(claim, error.reason) if settings.state else None)
+    return Outcome(message_id, "dead_lettered", error.reason)
+
+
+def _attributes(record: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Lambda's lowerCamelCase message attributes, back in SendMessage's shape."""
+    out: dict[str, dict[str, str]] = {}
+    raw = record.get("messageAttributes")
+    for name, value in raw.items() if isinstance(raw, dict) else []:
+        if isinstance(value, dict) and isinstance(value.get("stringValue"), str):
+            out[name] = {"DataType": "String", "StringValue": value["stringValue"]}
+    return out
+
+
+def _what(envelope: Envelope) -> str:
+    summary = envelope.summary()
+    return " ".join(f"{key}={summary[key]}" for key in ("kind", "type", "event_id") if key in summary)
+
+
+def _quietly(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except Exception:
+        logger.exception("state table update failed")

@@ -1,0 +1,68 @@
+"""How a record can fail, and what each kind of failure means for it.
+
+``Transient``: worth another try later (Slack 5xx, 429 that does not fit in the time left, timeouts,
+DynamoDB unavailable). The claim is released and SQS delivers the record again; after 5 receives SQS
+moves it to the dead-letter queue.
+
+``Permanent``: Slack refused for good (``channel_not_found``, ``invalid_auth`` …). Retrying five times
+would only delay the alarm: the record goes to the dead-letter queue at once, with its reason.
+
+``Poison``: the record cannot even be read. Dead-lettered at once, body intact.
+"""
+
+from __future__ import annotations
+
+
+class RecordFailure(Exception):
+    category = "failure"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Transient(RecordFailure):
+    category = "transient"
+
+
+class Permanent(RecordFailure):
+    category = "permanent"
+
+
+class Poison(RecordFailure):
+    category = "poison"
+
+
+# Slack errors that no retry can fix: the token, the channel or the payload must change first.
+PERMANENT_SLACK_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "channel_not_found",
+        "invalid_auth",
+        "is_archived",
+        "missing_scope",
+        "no_permission",
+        "not_authed",
+        "not_in_channel",
+        "org_login_required",
+        "restricted_action",
+        "team_access_not_granted",
+        "token_expired",
+        "token_revoked",
+        "user_not_found",
+        "invalid_blocks",
+        "invalid_arguments",
+        "msg_too_long",
+        "no_text",
+        "too_many_attachments",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        # response_url answers
+        "expired_url",
+        "used_url",
+        "no_service",
+        "invalid_payload",
+        "channel_is_archived",
+    }
+)

@@ -1,0 +1,70 @@
+"""Lambda entry point of the worker: ``worker.handler.lambda_handler``, triggered by SQS.
+
+Thin on purpose: read the settings and the time left, let ``worker.batch`` process the records, and
+report the failed ones as ``batchItemFailures`` (the event source mapping has
+``ReportBatchItemFailures``): SQS deletes the rest and delivers only those again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from shared.config import SecretSource, env, env_int
+from shared.log import get_logger, log
+from worker import aws
+from worker.batch import Settings, process_batch
+from worker.state import StateTable
+
+logger = get_logger("worker")
+DEFAULT_TIMEOUT_SECONDS = 60.0
+SETTLE_SECONDS = 1.0  # kept back from the deadline to report the batch
+
+
+bot_token = SecretSource(
+    "SLACK_BOT_TOKEN",
+    lambda arn: str(aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]),
+)
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    started = time.monotonic()
+    deadline = started + _remaining_seconds(context) - SETTLE_SECONDS
+    records = event.get("Records") if isinstance(event, dict) else None
+    records = [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+    try:
+        settings = _settings()
+    except Exception:  # e.g. Secrets Manager unreachable: every record is retried
+        logger.exception("worker settings unavailable")
+        return {"batchItemFailures": [{"itemIdentifier": r.get("messageId", "")} for r in records]}
+    outcomes = process_batch(records, deadline, settings)
+    failures = [{"itemIdentifier": o.message_id} for o in outcomes if o.failed]
+    log(
+        logger,
+        "batch",
+        records=len(records),
+        failed=len(failures),
+        outcomes={o.outcome: sum(1 for x in outcomes if x.outcome == o.outcome) for o in outcomes},
+        ms=round((time.monotonic() - started) * 1000, 1),
+    )
+    return {"batchItemFailures": failures}
+
+
+def _settings() -> Settings:
+    table = env("STATE_TABLE")
+    return Settings(
+        bot_token=bot_token.get(),
+        dlq_url=env("DLQ_URL"),
+        state=StateTable(table) if table else None,
+        concurrency=max(1, env_int("WORKER_CONCURRENCY", 10)),
+    )
+
+
+def _remaining_seconds(context: Any) -> float:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(remaining):
+        try:
+            return float(remaining()) / 1000
+        except (TypeError, ValueError):
+            pass
+    return DEFAULT_TIMEOUT_SECONDS

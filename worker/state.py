@@ -1,0 +1,211 @@
+"""Claims in the DynamoDB state table: how at-least-once delivery becomes exactly one answer.
+
+Before acting on a record the worker claims every id of its Slack action (``shared.envelope.dedupe_keys``)
+with a conditional write. One item per id:
+
+| attribute | meaning |
+|---|---|
+| ``id`` (S) | ``event:<event_id>``, ``message:<team>:<channel>:<ts>``, ``command:<trigger_id>``, … |
+| ``status`` (S) | ``in_progress`` (claimed, lease running), ``done``, ``released`` (failed, may be retried), ``dead`` (dead-lettered) |
+| ``lease_until`` (N) | epoch seconds; an ``in_progress`` claim past it is abandoned (the worker died) and may be taken |
+| ``owner`` (S) | the SQS message id that holds the claim |
+| ``expiration`` (N) | DynamoDB TTL: a day after the answer, 14 days after a failure (the DLQ's retention) |
+| ``last_error``, ``error_count``, ``errors`` | why the last attempts failed (newest last, at most 5), for ``slackbot dlq`` |
+
+A claim is taken when the item is absent, ``released``, ``dead`` or an abandoned ``in_progress``. An id
+that is ``done`` or held by a live claim means another delivery of the same action is answered or
+being answered: this one is a duplicate and is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from worker import aws
+from worker.errors import Transient
+
+DONE_TTL_SECONDS = 24 * 3600
+FAILED_TTL_SECONDS = 14 * 24 * 3600
+KEPT_ERRORS = 5
+
+
+@dataclass(frozen=True)
+class Claim:
+    keys: list[str]
+    owner: str
+    duplicate_of: str | None = None  # the id found done or in progress elsewhere
+
+    @property
+    def won(self) -> bool:
+        return self.duplicate_of is None
+
+
+class StateTable:
+    def __init__(self, table: str, client: Any | None = None) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else aws.client("dynamodb")
+
+    def claim(self, keys: list[str], owner: str, lease_seconds: float) -> Claim:
+        """Claim every id, or none: on a duplicate the ids taken so far are handed back."""
+        taken: list[str] = []
+        for key in keys:
+            if self._try_claim(key, owner, lease_seconds):
+                taken.append(key)
+                continue
+            holder = self._status(key)
+            # Another delivery answered this action: mark our other ids done too, so that a third
+            # delivery under one of them is recognised at once.
+            self._settle(taken, owner, "done" if holder == "done" else "released")
+            return Claim(keys, owner, duplicate_of=key)
+        return Claim(keys, owner)
+
+    def complete(self, claim: Claim) -> None:
+        self._settle(claim.keys, claim.owner, "done")
+
+    def release(self, claim: Claim, error: str) -> None:
+        """A transient failure: the next delivery may claim it again."""
+        self._settle(claim.keys, claim.owner, "released", error)
+
+    def dead(self, claim: Claim, error: str) -> None:
+        """Dead-lettered: claimable again if an SRE redrives it after fixing the cause."""
+        self._settle(claim.keys, claim.owner, "dead", error)
+
+    def record_error(self, key: str, error: str) -> None:
+        """Remember why an attempt failed without touching the claim (e.g. it could not be claimed)."""
+        self._call(
+            "update_item",
+            TableName=self.table,
+            Key={"id": {"S": key}},
+            UpdateExpression=_ERROR_UPDATE + ", expiration = :failed_ttl",
+            ExpressionAttributeValues=_error_values(error)
+            | {":failed_ttl": _n(time.time() + FAILED_TTL_SECONDS)},
+        )
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        item = self._call("get_item", TableName=self.table, Key={"id": {"S": key}}, ConsistentRead=True)
+        return _plain(item.get("Item")) if item.get("Item") else None
+
+    # ----- internals -------------------------------------------------------------------------------
+
+    def _try_claim(self, key: str, owner: str, lease_seconds: float) -> bool:
+        now = time.time()
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key={"id": {"S": key}},
+                UpdateExpression="SET #s = :claimed, lease_until = :lease, #o = :owner, expiration = :ttl, "
+                "updated_at = :now",
+                ConditionExpression="attribute_not_exists(id) OR #s IN (:released, :dead) "
+                "OR (#s = :claimed AND lease_until < :now)",
+                ExpressionAttributeNames={"#s": "status", "#o": "owner"},
+                ExpressionAttributeValues={
+                    ":claimed": {"S": "in_progress"},
+                    ":released": {"S": "released"},
+                    ":dead": {"S": "dead"},
+                    ":lease": _n(now + lease_seconds),
+                    ":owner": {"S": owner},
+                    ":ttl": _n(now + FAILED_TTL_SECONDS),
+                    ":now": _n(now),
+                },
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    def _status(self, key: str) -> str | None:
+        item = self.get(key)
+        return str(item["status"]) if item and "status" in item else None
+
+    def _settle(self, keys: list[str], owner: str, status: str, error: str | None = None) -> None:
+        now = time.time()
+        ttl = now + (DONE_TTL_SECONDS if status == "done" else FAILED_TTL_SECONDS)
+        for key in keys:
+            update = "SET #s = :status, lease_until = :zero, expiration = :ttl, updated_at = :now"
+            values: dict[str, Any] = {
+                ":status": {"S": status},
+                ":zero": _n(0),
+                ":ttl": _n(ttl),
+                ":now": _n(now),
+                ":owner": {"S": owner},
+            }
+            if error is not None and key == keys[0]:  # the error history lives on the primary id
+                update = update + ", " + _ERROR_UPDATE.removeprefix("SET ")
+                values |= _error_values(error)
+            try:
+                self._call(
+                    "update_item",
+                    TableName=self.table,
+                    Key={"id": {"S": key}},
+                    UpdateExpression=update,
+                    ConditionExpression="#o = :owner",  # never settle a claim another delivery took over
+                    ExpressionAttributeNames={"#s": "status", "#o": "owner"},
+                    ExpressionAttributeValues=values,
+                )
+            except _ConditionFailed:
+                continue
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise _ConditionFailed from None
+            raise Transient(f"state table: {error.response.get('Error', {}).get('Code', 'error')}") from error
+        except BotoCoreError as error:
+            raise Transient(f"state table unreachable: {error.__class__.__name__}") from error
+
+
+class _ConditionFailed(Exception):
+    pass
+
+
+_ERROR_UPDATE = (
+    "SET last_error = :error, last_error_at = :error_at, error_count = if_not_exists(error_count, :zero_n) + :one, "
+    "errors = list_append(if_not_exists(errors, :empty), :error_list)"
+)
+
+
+def _error_values(error: str) -> dict[str, Any]:
+    now = time.time()
+    entry = f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now))} {error}"[:1000]
+    return {
+        ":error": {"S": error[:1000]},
+        ":error_at": _n(now),
+        ":zero_n": _n(0),
+        ":one": _n(1),
+        ":empty": {"L": []},
+        ":error_list": {"L": [{"S": entry}]},
+    }
+
+
+def _n(value: float) -> dict[str, str]:
+    return {"N": f"{value:.3f}"}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB's typed attributes as plain Python values."""
+    out: dict[str, Any] = {}
+    for name, typed in item.items():
+        (kind, value), *_ = typed.items()
+        if kind == "N":
+            out[name] = float(value)
+        elif kind == "L":
+            out[name] = [next(iter(v.values())) for v in value][-KEPT_ERRORS:]
+        else:
+            out[name] = value
+    return out
+
+
+def from_env() -> StateTable | None:
+    table = os.environ.get("STATE_TABLE", "").strip()
+    return StateTable(table) if table else None
