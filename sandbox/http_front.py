@@ -21,18 +21,16 @@ import binascii
 import json
 import logging
 import os
-import threading
 import time
-import types
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.poller import LambdaContext
+from sandbox.serving import BackgroundServer, BodyTooLarge, LoopbackServer, QuietHandler
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -228,13 +226,16 @@ class RequestReport:
     error: str | None = None
 
 
-class HttpFront:
+class HttpFront(BackgroundServer):
     """A Function URL on loopback: Lambda routes, plain GET routes, everything else 404.
 
     ``handler`` serves ``/slack/events``; ``routes`` maps further paths (or ``/slack/events`` itself)
     to Lambda handlers. The socket is bound in the constructor, so ``port`` and ``url`` are known
-    before ``start()``.
+    before ``start()``; ``start()``, ``stop()`` and ``with`` come from ``BackgroundServer``.
     """
+
+    thread_name = "http-front"
+    poll_interval = 0.05
 
     def __init__(
         self,
@@ -253,56 +254,7 @@ class HttpFront:
         self.on_request = on_request
         self.function_timeout_seconds = function_timeout_seconds
         self.function_name = function_name
-        self._server = _Server((host, port), _Handler, self)
-        self._host = "127.0.0.1" if host in ("", "0.0.0.0") else host
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    # -- lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._stopped:
-            raise RuntimeError("a stopped HttpFront cannot be started again")
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"http-front-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the socket, join the serving thread. Safe to call twice."""
-        if self._stopped:
-            return
-        self._stopped = True
-        if self._thread is not None:
-            self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        super().__init__(host, port, _Handler)
 
     # -- one request -------------------------------------------------------------------------------
 
@@ -331,31 +283,10 @@ def _internal_error() -> tuple[int, HeaderList, bytes]:
     return 502, [("Content-Type", "application/json")], json.dumps(_INTERNAL_ERROR).encode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # the default 5 drops bursts of connections (a 1 s SYN retry each)
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], front: HttpFront
-    ) -> None:
-        self.front = front
-        super().__init__(address, handler)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "SandboxFunctionUrl/1.0"
-    sys_version = ""
     timeout = 60  # idle keep-alive connections are closed after this
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the sandbox prints its own lines from ``on_request``."""
+    server: LoopbackServer[HttpFront]
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -379,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        front = self.server.front
+        front = self.server.owner
         started = time.monotonic()
         method = self.command
         parts = urlsplit(self.path)
@@ -388,7 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
         error: str | None = None
         try:
             body = self._read_body()
-        except _TooLarge:
+        except BodyTooLarge:
             status, headers, payload = (
                 413,
                 [("Content-Type", "application/json")],
@@ -447,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
+            return self.read_chunked(MAX_BODY_BYTES)
         length_header = self.headers.get("Content-Length")
         if not length_header:
             return b""
@@ -464,25 +395,8 @@ class _Handler(BaseHTTPRequestHandler):
                     remaining -= len(got)
             else:
                 self.close_connection = True
-            raise _TooLarge
+            raise BodyTooLarge
         return self.rfile.read(length)
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            size_line = self.rfile.readline(1024)
-            size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
-            total += size
-            if total > MAX_BODY_BYTES:
-                self.close_connection = True  # the rest was not read: this connection cannot go on
-                raise _TooLarge
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(16)  # the CRLF after each chunk
 
     def _write(self, status: int, headers: HeaderList, payload: bytes, request_id: str) -> None:
         try:

@@ -32,11 +32,12 @@ import logging
 import os
 import threading
 import time
-import types
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
+
+from sandbox.serving import StartStop
 
 __all__ = [
     "BatchReport",
@@ -206,7 +207,7 @@ class BatchReport:
     receive_counts: dict[str, int] = field(default_factory=dict)
 
 
-class SqsPoller:
+class SqsPoller(StartStop):
     """Lambda's SQS event source mapping, for one queue and one handler, in ``concurrency`` threads."""
 
     def __init__(
@@ -308,17 +309,6 @@ class SqsPoller:
     @property
     def running(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- synchronisation for tests and the sandbox ---------------------------------------------------
 

@@ -24,13 +24,13 @@ import signal
 import sys
 import threading
 import time
-import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from sandbox.serving import BackgroundServer, LoopbackServer, QuietHandler
 
 __all__ = ["BOT_ID", "BOT_USER_ID", "TEAM_ID", "Record", "SlackStandIn", "format_reply", "is_reply"]
 
@@ -132,12 +132,16 @@ def _text_reply(text: str, status: int, *, ok: bool, error: str | None = None) -
     )
 
 
-class SlackStandIn:
+class SlackStandIn(BackgroundServer):
     """The Slack Web API and ``response_url`` endpoints, served from a daemon thread on loopback.
 
     The socket is bound in the constructor (``port=0`` picks a free port), so ``port`` and the URLs are
-    known before ``start()``. A stopped stand-in cannot be started again.
+    known before ``start()``. A stopped stand-in cannot be started again. ``start()``, ``stop()`` and
+    ``with`` come from ``BackgroundServer``.
     """
+
+    thread_name = "slack-standin"
+    poll_interval = 0.02
 
     def __init__(
         self,
@@ -166,60 +170,14 @@ class SlackStandIn:
         self._response_ids: dict[str, int] = {}
         self._next_response_id = 0
 
-        self._server = _Server((host, port), _Handler, self)
-        self._host = "127.0.0.1" if host in ("", "0.0.0.0") else host
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    # -- lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Serve in a daemon thread; returns ``self``."""
-        if self._stopped:
-            raise RuntimeError("a stopped SlackStandIn cannot be started again")
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.02},
-                name=f"slack-standin-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the socket and join the serving thread. Safe to call twice."""
-        if self._stopped:
-            return
-        self._stopped = True
-        if self._thread is not None:
-            self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: types.TracebackType | None,
-    ) -> None:
-        self.stop()
+        super().__init__(host, port, _Handler)
 
     # -- addresses ---------------------------------------------------------------------------------
 
     @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/``."""
-        return f"http://{self._host}:{self.port}/"
+        return self.url + "/"
 
     @property
     def api_url(self) -> str:
@@ -670,26 +628,9 @@ def format_reply(record: Record) -> str:
 # -- HTTP plumbing ---------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128  # the default 5 drops bursts of connections (a 1 s SYN retry each)
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], standin: SlackStandIn
-    ) -> None:
-        self.standin = standin
-        super().__init__(address, handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(QuietHandler):
     server_version = "SlackStandIn/1.0"
-    sys_version = ""
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: nothing is printed per request."""
+    server: LoopbackServer[SlackStandIn]
 
     # -- verbs -------------------------------------------------------------------------------------
 
@@ -703,7 +644,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("HEAD")
 
     def _dispatch(self, verb: str) -> None:
-        standin = self.server.standin
+        standin = self.server.owner
         parts = urlsplit(self.path)
         path = parts.path
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -814,24 +755,12 @@ class _Handler(BaseHTTPRequestHandler):
             "response": _decoded(reply),
         }
         # Record before answering: once the client has its answer, the record is visible.
-        self.server.standin._record(record)
+        self.server.owner._record(record)
         self._send(reply)
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                total += size
-                if total > _MAX_BODY:
-                    raise ValueError("body too large")
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
+            return self.read_chunked(_MAX_BODY)  # over the limit: ValueError("body too large")
         length = int(self.headers.get("Content-Length") or 0)
         if length < 0 or length > _MAX_BODY:
             raise ValueError("bad Content-Length")

@@ -24,6 +24,7 @@ _SECRET_PATTERNS = re.compile(
 # Variables whose values must never appear in a log line, whatever their shape.
 _SECRET_VARIABLES = ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 _extra_secrets: set[str] = set()
+_configured = False
 
 
 def register_secret(value: str) -> None:
@@ -82,8 +83,10 @@ class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def get_logger(name: str) -> logging.Logger:
     """A child of the ``slackbot`` logger, which writes JSON lines to stdout (CloudWatch on Lambda)."""
+    global _configured
     root = logging.getLogger(LOGGER_NAME)
-    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+    if not _configured:  # once: a host such as the sandbox may replace the handler afterwards
+        _configured = True
         handler = _StdoutHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
