@@ -79,7 +79,11 @@ def handle(
         return _bad_request(str(error))
     if isinstance(decision, Challenge):
         return Outcome(HttpResponse.json(200, {"challenge": decision.challenge}), "url_verification")
-    fields = envelope.summary(decision.kind if isinstance(decision, Work) else "event", decision.payload)
+    kind = decision.kind if isinstance(decision, Work) else "event"
+    fields: dict[str, Any] = envelope.summary(kind, decision.payload)
+    keys = envelope.dedupe_keys(kind, decision.payload)
+    if keys:  # the same id the worker logs: one search finds a Slack action's whole path
+        fields["correlation_id"] = keys[0]
     fields.update(_retry_fields(request))
     if isinstance(decision, Ignore):
         return Outcome(HttpResponse(200), f"ignored_{decision.reason}", fields)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ingest.app import handle, settings_from_env
 from ingest.http import HttpResponse, from_lambda_event, to_lambda_result
+from ingest.metrics import emf_fields
 from ingest.queue import WorkQueue
 from shared.config import SecretSource
 from shared.log import get_logger, log
@@ -51,5 +52,6 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         ms=round((time.monotonic() - started) * 1000, 1),
         request_id=request.request_id,
         **outcome.fields,
+        **emf_fields(outcome.outcome, outcome.response.status),
     )
     return to_lambda_result(outcome.response)

@@ -75,6 +75,7 @@ class Stack:
         if not os.environ.get("SLACK_SIGNING_SECRET"):
             os.environ["SLACK_SIGNING_SECRET"] = DEV_SIGNING_SECRET
         os.environ.setdefault("CHECK_ALLOW_PRIVATE_NETWORKS", "true")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines would drown the console
         for key, value in AWS_TEST_ENV.items():  # moto's fake credentials: never real AWS
             os.environ[key] = value
 

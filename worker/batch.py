@@ -7,16 +7,17 @@ never fails its neighbours: each is wrapped, and its outcome decides alone wheth
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from shared import envelope as schema
 from shared.log import get_logger, log
-from worker import aws, route, slack
+from worker import alarms, aws, deadletters, route, slack
 from worker.envelope import Envelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
 from worker.state import Claim, StateTable
@@ -34,6 +35,8 @@ class Settings:
     state: StateTable | None
     concurrency: int = 10
     min_start_seconds: float = MIN_START_SECONDS
+    queue_url: str = ""
+    ops_channel: str = ""  # where CloudWatch alarms are posted
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,23 @@ class Outcome:
     message_id: str
     outcome: str  # answered | duplicate | ignored | dead_lettered | failed | not_started
     reason: str = ""
+    correlation_id: str = ""  # the Slack action's first id (event id, trigger id…), as the ingest logs it
+    latency_ms: float | None = None  # from Slack's event to the answer, for answered records
 
     @property
     def failed(self) -> bool:
         return self.outcome in ("failed", "not_started")
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one record asks for once it is read: its ids, how to answer, and where the answer goes."""
+
+    keys: list[str]
+    respond: Callable[[], slack.Reply]
+    destination: route.Destination
+    what: str
+    slack_time: float | None = None
 
 
 def process_batch(records: list[dict[str, Any]], deadline: float, settings: Settings) -> list[Outcome]:
@@ -69,6 +85,7 @@ def process_record(record: dict[str, Any], deadline: float, settings: Settings) 
         logger,
         "record",
         message_id=message_id,
+        correlation_id=outcome.correlation_id,
         outcome=outcome.outcome,
         reason=outcome.reason,
         ms=round((time.monotonic() - started) * 1000, 1),
@@ -79,50 +96,81 @@ def process_record(record: dict[str, Any], deadline: float, settings: Settings) 
 def _process(record: dict[str, Any], message_id: str, deadline: float, settings: Settings) -> Outcome:
     if deadline - time.monotonic() < settings.min_start_seconds:
         return Outcome(message_id, "not_started", "too little time left in this invocation")
-    body = record.get("body") if isinstance(record, dict) else None
+    raw = record.get("body") if isinstance(record, dict) else None
+    body = raw if isinstance(raw, str) else ""
+    alarm = alarms.read(body)
+    if alarm is not None:
+        work = _alarm_work(alarm, settings)
+        if work is None:
+            return Outcome(message_id, "ignored", "an alarm, but OPS_CHANNEL is not set")
+        return _claim_and_act(work, record, message_id, deadline, settings)
     try:
-        envelope = read(body if isinstance(body, str) else "")
+        envelope = read(body)
     except Poison as poison:
         return _dead_letter(record, message_id, poison, settings, claim=None)
     job = route.plan(envelope, deadline)
-    if job is None:
-        return Outcome(message_id, "ignored", f"not handled: {_what(envelope)}")
-    if settings.state is None:
-        return Outcome(message_id, "failed", "STATE_TABLE is not configured: nothing is acted on unclaimed")
     keys = envelope.dedupe_keys() or [f"sqs:{message_id}"]
+    if job is None:
+        return Outcome(message_id, "ignored", f"not handled: {_what(envelope)}", keys[0])
+    work = Work(keys, job.run, job.destination, _what(envelope), job.ask.slack_time)
+    return _claim_and_act(work, record, message_id, deadline, settings)
+
+
+def _alarm_work(alarm: alarms.Alarm, settings: Settings) -> Work | None:
+    if not settings.ops_channel:
+        return None
+
+    def respond() -> slack.Reply:
+        return alarms.render(alarm, _queue_depths(settings))
+
+    keys = [f"alarm:{alarm.notification_id or alarm.name + alarm.since}"]
+    return Work(keys, respond, route.PostMessage(settings.ops_channel), f"alarm {alarm.name} {alarm.state}")
+
+
+def _queue_depths(settings: Settings) -> dict[str, dict[str, int]]:
+    depths: dict[str, dict[str, int]] = {}
+    for name, url in (("work queue", settings.queue_url), ("dead-letter queue", settings.dlq_url)):
+        if url:
+            with contextlib.suppress(Exception):  # an alert without depths beats no alert
+                depths[name] = deadletters.depth(aws.client("sqs"), url)
+    return depths
+
+
+def _claim_and_act(
+    work: Work, record: dict[str, Any], message_id: str, deadline: float, settings: Settings
+) -> Outcome:
+    correlation_id = work.keys[0]
+    if settings.state is None:
+        return Outcome(
+            message_id,
+            "failed",
+            "STATE_TABLE is not configured: nothing is acted on unclaimed",
+            correlation_id,
+        )
     try:
         claim = settings.state.claim(
-            keys, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0)
+            work.keys, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0)
         )
     except Transient as error:
-        return Outcome(message_id, "failed", error.reason)
+        return Outcome(message_id, "failed", error.reason, correlation_id)
     if not claim.won:
-        return Outcome(message_id, "duplicate", f"already answered or in progress: {claim.duplicate_of}")
-    return _act(job, envelope, record, message_id, claim, deadline, settings)
-
-
-def _act(
-    job: route.Job,
-    envelope: Envelope,
-    record: dict[str, Any],
-    message_id: str,
-    claim: Claim,
-    deadline: float,
-    settings: Settings,
-) -> Outcome:
-    assert settings.state is not None
+        return Outcome(
+            message_id, "duplicate", f"already answered or in progress: {claim.duplicate_of}", correlation_id
+        )
     try:
-        reply = job.run()
-        deliver(job.destination, reply, settings.bot_token, deadline)
+        deliver(work.destination, work.respond(), settings.bot_token, deadline)
     except Permanent as error:
-        return _dead_letter(record, message_id, error, settings, claim=claim)
+        return replace(
+            _dead_letter(record, message_id, error, settings, claim=claim), correlation_id=correlation_id
+        )
     except Exception as error:  # Transient, or a bug in a skill: retried by SQS, dead-lettered after 5
         reason = error.reason if isinstance(error, RecordFailure) else f"{error.__class__.__name__}: {error}"
         _quietly(lambda: settings.state.release(claim, reason) if settings.state else None)
-        return Outcome(message_id, "failed", reason)
+        return Outcome(message_id, "failed", reason, correlation_id)
     # The answer is out: a failure to record that must not make SQS deliver it again.
     _quietly(lambda: settings.state.complete(claim) if settings.state else None)
-    return Outcome(message_id, "answered", _what(envelope))
+    latency = (time.time() - work.slack_time) * 1000 if work.slack_time else None
+    return Outcome(message_id, "answered", work.what, correlation_id, latency)
 
 
 def deliver(destination: route.Destination, reply: slack.Reply, token: str, deadline: float) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from shared.config import SecretSource, env, env_int
 from shared.log import get_logger, log
-from worker import aws
+from worker import aws, metrics
 from worker.batch import Settings, process_batch
 from worker.state import StateTable
 
@@ -38,6 +38,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         logger.exception("worker settings unavailable")
         return {"batchItemFailures": [{"itemIdentifier": r.get("messageId", "")} for r in records]}
     outcomes = process_batch(records, deadline, settings)
+    metrics.emit(outcomes)
     failures = [{"itemIdentifier": o.message_id} for o in outcomes if o.failed]
     log(
         logger,
@@ -57,6 +58,8 @@ def _settings() -> Settings:
         dlq_url=env("DLQ_URL"),
         state=StateTable(table) if table else None,
         concurrency=max(1, env_int("WORKER_CONCURRENCY", 10)),
+        queue_url=env("QUEUE_URL"),
+        ops_channel=env("OPS_CHANNEL"),
     )
 
 

@@ -1,0 +1,226 @@
+"""Reading the dead-letter queue: what died, when, and why.
+
+Used by the ``dlq`` skill (in the worker) and by the ``slackbot dlq`` commands (for SREs). A message
+reaches the DLQ in one of two ways, and the reason is found accordingly:
+
+- the worker dead-lettered it itself (poison record, permanent Slack error): the reason is in its
+  ``dead_reason`` / ``dead_category`` message attributes;
+- SQS moved it after 5 failed receives: its attributes are the original ones, and the reason is the
+  last error the worker kept in the state table under the record's first id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections import Counter
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared import envelope as schema
+
+HOLD_SECONDS = 30  # messages are hidden this long while a scan reads past them, then shown again
+
+
+@dataclass
+class DeadLetter:
+    message_id: str
+    receipt_handle: str
+    body: str
+    attributes: dict[str, str]  # message attributes, as plain strings
+    # SQS's SentTimestamp: when the worker dead-lettered it or, for a message SQS moved after 5
+    # receives, when it was first queued (SQS keeps the original timestamp).
+    sent_at: float
+    receive_count: int  # SQS's ApproximateReceiveCount: every read of the DLQ adds one
+    envelope: dict[str, Any] | None = None  # None when the body is not a readable envelope
+    reason: str = ""
+    category: str = ""  # poison | permanent | retries exhausted
+    errors: list[str] = field(default_factory=list)  # the state table's history, oldest first
+    # The message attributes exactly as SQS returned them (DataType included), for a redrive.
+    message_attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def readable(self) -> bool:
+        return self.envelope is not None
+
+    def summary(self) -> dict[str, str]:
+        if self.envelope is not None:
+            return schema.summary(str(self.envelope.get("kind", "")), self.envelope.get("payload") or {})
+        return {
+            k: v
+            for k, v in self.attributes.items()
+            if k in ("kind", "event_id", "team", "channel", "user", "type")
+        }
+
+    def text(self) -> str:
+        """The Slack text the record carried, if any (for an excerpt)."""
+        payload = (self.envelope or {}).get("payload") or {}
+        event = payload.get("event")
+        event = event if isinstance(event, dict) else {}
+        for value in (event.get("text"), payload.get("text"), payload.get("command")):
+            if isinstance(value, str) and value:
+                return value
+        return "" if self.readable else self.body
+
+
+def scan(sqs: Any, dlq_url: str, *, limit: int = 100, hold_seconds: int = HOLD_SECONDS) -> list[DeadLetter]:
+    """Read up to ``limit`` dead letters without removing them.
+
+    Each receive hides what it returns for ``hold_seconds`` so the next receive sees other messages;
+    when the scan is done, every message read is made visible again at once.
+    """
+    found: list[DeadLetter] = []
+    try:
+        for batch in held(sqs, dlq_url, hold_seconds=hold_seconds, limit=limit):
+            found.extend(batch)
+    finally:
+        release(sqs, dlq_url, [d.receipt_handle for d in found])
+    return sorted(found, key=lambda d: d.sent_at)
+
+
+def take(
+    sqs: Any, dlq_url: str, message_ids: Collection[str], *, hold_seconds: int = HOLD_SECONDS
+) -> list[DeadLetter]:
+    """Find the dead letters with these ids and keep them hidden for ``hold_seconds``.
+
+    The caller acts on them by receipt handle (delete, or ``release`` what it does not use); every
+    other message read on the way is made visible again. Ids not in the queue are simply absent.
+    """
+    wanted: list[DeadLetter] = []
+    others: list[DeadLetter] = []
+    try:
+        for batch in held(sqs, dlq_url, hold_seconds=hold_seconds):
+            for letter in batch:
+                (wanted if letter.message_id in message_ids else others).append(letter)
+            if len(wanted) == len(set(message_ids)):
+                break
+    except BaseException:
+        release(sqs, dlq_url, [d.receipt_handle for d in wanted])
+        raise
+    finally:
+        release(sqs, dlq_url, [d.receipt_handle for d in others])
+    return sorted(wanted, key=lambda d: d.sent_at)
+
+
+def held(
+    sqs: Any, dlq_url: str, *, hold_seconds: int = HOLD_SECONDS, limit: int | None = None
+) -> Iterator[list[DeadLetter]]:
+    """Receive through the queue, yielding each batch of messages not seen before.
+
+    What is yielded stays hidden for ``hold_seconds``: the caller deletes or releases it. Short polling
+    asks only some of SQS's servers, so when a receive comes back empty before SQS's own count of
+    visible messages was read, one long poll (all servers, 1 s) settles whether the rest exist.
+    """
+    expected = depth(sqs, dlq_url)["visible"]
+    seen: set[str] = set()
+    wait = 0
+    while limit is None or len(seen) < limit:
+        answer = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=10 if limit is None else min(10, limit - len(seen)),
+            VisibilityTimeout=hold_seconds,
+            WaitTimeSeconds=wait,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        fresh = [_read(m) for m in answer.get("Messages", []) if m["MessageId"] not in seen]
+        if fresh:
+            seen.update(letter.message_id for letter in fresh)
+            wait = 0
+            yield fresh
+        elif wait or len(seen) >= expected:
+            return
+        else:
+            wait = 1
+
+
+def release(sqs: Any, queue_url: str, receipt_handles: list[str]) -> None:
+    """Make messages visible again (after a scan)."""
+    for start in range(0, len(receipt_handles), 10):
+        chunk = receipt_handles[start : start + 10]
+        entries = [
+            {"Id": str(i), "ReceiptHandle": handle, "VisibilityTimeout": 0} for i, handle in enumerate(chunk)
+        ]
+        # On failure they become visible by themselves after hold_seconds.
+        with contextlib.suppress(BotoCoreError, ClientError):
+            sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
+
+
+def explain(dead: list[DeadLetter], dynamodb: Any, table: str) -> None:
+    """Fill in the reason of messages SQS moved after 5 receives, from the state table's last error."""
+    for letter in dead:
+        if letter.reason and letter.errors:
+            continue
+        key = _primary_key(letter)
+        if not key or not table:
+            continue
+        try:
+            item = dynamodb.get_item(TableName=table, Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
+        except (BotoCoreError, ClientError):
+            continue
+        if not item:
+            continue
+        letter.errors = [next(iter(e.values())) for e in item.get("errors", {}).get("L", [])][-5:]
+        if not letter.reason and "last_error" in item:
+            letter.reason = item["last_error"]["S"]
+
+
+def depth(sqs: Any, queue_url: str) -> dict[str, int]:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return {
+        "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
+        "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+    }
+
+
+def common_reasons(dead: list[DeadLetter], top: int = 5) -> list[tuple[str, int]]:
+    return Counter(d.reason or "unknown" for d in dead).most_common(top)
+
+
+def _read(message: dict[str, Any]) -> DeadLetter:
+    attributes = {
+        name: str(value.get("StringValue", ""))
+        for name, value in message.get("MessageAttributes", {}).items()
+        if "StringValue" in value
+    }
+    system = message.get("Attributes", {})
+    letter = DeadLetter(
+        message_id=message["MessageId"],
+        receipt_handle=message["ReceiptHandle"],
+        body=message.get("Body", ""),
+        attributes=attributes,
+        sent_at=int(system.get("SentTimestamp", time.time() * 1000)) / 1000,
+        receive_count=int(system.get("ApproximateReceiveCount", 0)),
+        message_attributes=dict(message.get("MessageAttributes", {})),
+    )
+    try:
+        parsed = json.loads(letter.body)
+        letter.envelope = (
+            parsed if isinstance(parsed, dict) and isinstance(parsed.get("payload"), dict) else None
+        )
+    except ValueError:
+        letter.envelope = None
+    # SQS marks what it moved after 5 receives. Such a message may still carry dead_* attributes from
+    # an earlier death (a move task redrives messages as they are): those reasons are stale.
+    moved_by_sqs = "DeadLetterQueueSourceArn" in system
+    letter.reason = "" if moved_by_sqs else attributes.get(schema.DEAD_REASON, "")
+    letter.category = ("" if moved_by_sqs else attributes.get(schema.DEAD_CATEGORY, "")) or (
+        "retries exhausted" if letter.readable else "poison"
+    )
+    if not letter.readable and not letter.reason:
+        letter.reason = "unreadable body"
+    return letter
+
+
+def _primary_key(letter: DeadLetter) -> str | None:
+    if letter.envelope is None:
+        return None
+    keys = schema.dedupe_keys(str(letter.envelope.get("kind", "")), letter.envelope.get("payload") or {})
+    return keys[0] if keys else None
