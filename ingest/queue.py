@@ -17,11 +17,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.config import env, env_float
 
-# One attempt is at most CONNECT + READ seconds (botocore applies the read timeout per socket read,
-# and an SQS answer is one small read).
+# One attempt is at most connect + read timeout (botocore applies the read timeout per socket read,
+# and an SQS answer is one small read). SQS answers in tens of milliseconds; the sandbox's moto on a
+# loaded laptop can take longer, so both can be set (SQS_CONNECT_TIMEOUT_SECONDS, SQS_READ_TIMEOUT_SECONDS).
 CONNECT_TIMEOUT = 0.3
 READ_TIMEOUT = 0.8
-ATTEMPT_SECONDS = CONNECT_TIMEOUT + READ_TIMEOUT
 DEFAULT_BUDGET_SECONDS = 2.5  # from the moment the request arrived; leaves Slack's 3 s some slack
 MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's maximum; the work queue is created with it set explicitly
 
@@ -34,14 +34,6 @@ class MessageTooLarge(EnqueueFailed):
     """The message can never fit in SQS; retrying cannot help."""
 
 
-_CONFIG = Config(
-    connect_timeout=CONNECT_TIMEOUT,
-    read_timeout=READ_TIMEOUT,
-    retries={"total_max_attempts": 1},
-    tcp_keepalive=True,
-)
-
-
 def _region() -> str:
     return env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1"
 
@@ -51,13 +43,24 @@ class WorkQueue:
 
     def __init__(self) -> None:
         self._client: Any = None
-        self._built_for: tuple[str, str] | None = None
+        self._built_for: tuple[str, str, float, float] | None = None
+        self.attempt_seconds = CONNECT_TIMEOUT + READ_TIMEOUT
 
     def client(self) -> Any:
-        key = (os.environ.get("AWS_ENDPOINT_URL", ""), _region())
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL", "")
+        connect = env_float("SQS_CONNECT_TIMEOUT_SECONDS", CONNECT_TIMEOUT)
+        read = env_float("SQS_READ_TIMEOUT_SECONDS", READ_TIMEOUT)
+        key = (endpoint, _region(), connect, read)
         if self._client is None or self._built_for != key:
-            self._client = boto3.client("sqs", region_name=key[1], config=_CONFIG)
+            config = Config(
+                connect_timeout=connect,
+                read_timeout=read,
+                retries={"total_max_attempts": 1},  # retried here, within the budget
+                tcp_keepalive=True,
+            )
+            self._client = boto3.client("sqs", region_name=key[1], config=config)
             self._built_for = key
+            self.attempt_seconds = connect + read
         return self._client
 
     def send(self, queue_url: str, body: str, attributes: dict[str, Any], started: float) -> str:
@@ -81,7 +84,7 @@ class WorkQueue:
                 if not _worth_retrying(error):
                     raise EnqueueFailed(_describe(error)) from error
                 backoff = min(0.05 * 2 ** (attempt - 1), 0.4)
-                if time.monotonic() + backoff + ATTEMPT_SECONDS > deadline:
+                if time.monotonic() + backoff + self.attempt_seconds > deadline:
                     raise EnqueueFailed(f"{_describe(error)} after {attempt} attempt(s)") from error
                 time.sleep(backoff)  # a pause between network attempts, not a synchronisation
 

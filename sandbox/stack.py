@@ -76,6 +76,9 @@ class Stack:
             os.environ["SLACK_SIGNING_SECRET"] = DEV_SIGNING_SECRET
         os.environ.setdefault("CHECK_ALLOW_PRIVATE_NETWORKS", "true")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines would drown the console
+        # moto answers in milliseconds when idle but far slower than SQS under load on a small machine:
+        # one patient attempt (2 s, still inside Slack's 3 s) instead of two quick ones.
+        os.environ.setdefault("SQS_READ_TIMEOUT_SECONDS", "2.0")
         for key, value in AWS_TEST_ENV.items():  # moto's fake credentials: never real AWS
             os.environ[key] = value
 

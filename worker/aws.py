@@ -16,7 +16,9 @@ _lock = threading.Lock()
 
 def client(service: str) -> Any:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    key = (service, os.environ.get("AWS_ENDPOINT_URL", ""), region)
+    # boto3 honours AWS_ENDPOINT_URL and the per-service AWS_ENDPOINT_URL_<SERVICE> (tests, sandbox)
+    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL", "")
+    key = (service, endpoint, region)
     with _lock:  # boto3 client creation is not thread-safe; the clients themselves are
         if key not in _clients:
             _clients[key] = boto3.session.Session().client(service, region_name=region, config=_CONFIG)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from shared import envelope as schema
-from shared.log import get_logger, log
+from shared.log import get_logger, log, redact
 from worker import alarms, aws, deadletters, route, slack
 from worker.envelope import Envelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
@@ -153,6 +154,11 @@ def _claim_and_act(
         )
     except Transient as error:
         return Outcome(message_id, "failed", error.reason, correlation_id)
+    if not claim.won and claim.held_by_an_earlier_attempt:
+        _come_back_after(record, claim.holder_lease_until, settings)
+        return Outcome(
+            message_id, "failed", "an earlier attempt of this message died holding its claim", correlation_id
+        )
     if not claim.won:
         return Outcome(
             message_id, "duplicate", f"already answered or in progress: {claim.duplicate_of}", correlation_id
@@ -164,13 +170,28 @@ def _claim_and_act(
             _dead_letter(record, message_id, error, settings, claim=claim), correlation_id=correlation_id
         )
     except Exception as error:  # Transient, or a bug in a skill: retried by SQS, dead-lettered after 5
-        reason = error.reason if isinstance(error, RecordFailure) else f"{error.__class__.__name__}: {error}"
+        # An exception's text may quote anything (a token in a URL…): masked before it is logged or stored.
+        reason = redact(
+            error.reason if isinstance(error, RecordFailure) else f"{error.__class__.__name__}: {error}"
+        )
         _quietly(lambda: settings.state.release(claim, reason) if settings.state else None)
         return Outcome(message_id, "failed", reason, correlation_id)
     # The answer is out: a failure to record that must not make SQS deliver it again.
     _quietly(lambda: settings.state.complete(claim) if settings.state else None)
     latency = (time.time() - work.slack_time) * 1000 if work.slack_time else None
     return Outcome(message_id, "answered", work.what, correlation_id, latency)
+
+
+def _come_back_after(record: dict[str, Any], lease_until: float, settings: Settings) -> None:
+    """Hide the record until the dead attempt's lease ends, so the retry does not burn SQS receives."""
+    receipt = record.get("receiptHandle")
+    if not settings.queue_url or not isinstance(receipt, str):
+        return
+    seconds = int(min(max(lease_until - time.time() + 1, 0), 43_200))
+    with contextlib.suppress(Exception):  # without it the record simply comes back sooner
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=settings.queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds
+        )
 
 
 def deliver(destination: route.Destination, reply: slack.Reply, token: str, deadline: float) -> None:
@@ -204,7 +225,7 @@ def _dead_letter(
     try:
         aws.client("sqs").send_message(
             QueueUrl=settings.dlq_url,
-            MessageBody=record.get("body") or "(empty body)",
+            MessageBody=_body_to_keep(record),
             MessageAttributes=schema.dead_letter_attributes(
                 original, error.reason, error.category, message_id
             ),
@@ -216,6 +237,14 @@ def _dead_letter(
     if claim is not None and settings.state is not None:
         _quietly(lambda: settings.state.dead(claim, error.reason) if settings.state else None)
     return Outcome(message_id, "dead_lettered", error.reason)
+
+
+def _body_to_keep(record: dict[str, Any]) -> str:
+    """The record's body as it came; a record without a string body is kept whole, as JSON."""
+    body = record.get("body")
+    if isinstance(body, str) and body:
+        return body
+    return json.dumps({"unreadable_record": record}, default=str)[:200_000]
 
 
 def _attributes(record: dict[str, Any]) -> dict[str, dict[str, str]]:

@@ -39,10 +39,21 @@ class Claim:
     keys: list[str]
     owner: str
     duplicate_of: str | None = None  # the id found done or in progress elsewhere
+    holder_status: str | None = None
+    holder_owner: str | None = None
+    holder_lease_until: float = 0.0
 
     @property
     def won(self) -> bool:
         return self.duplicate_of is None
+
+    @property
+    def held_by_an_earlier_attempt(self) -> bool:
+        """This very message holds the claim from an attempt that died (Lambda crashed or timed out).
+
+        Not a duplicate: the answer may never have gone out. It must come back once the lease ends.
+        """
+        return self.holder_status == "in_progress" and self.holder_owner == self.owner
 
 
 class StateTable:
@@ -61,11 +72,19 @@ class StateTable:
             if self._try_claim(key, owner, lease_seconds):
                 taken.append(key)
                 continue
-            holder = self._status(key)
+            holder = self.get(key) or {}
+            status = str(holder.get("status", ""))
             # Another delivery answered this action: mark our other ids done too, so that a third
             # delivery under one of them is recognised at once.
-            self._settle(taken, owner, "done" if holder == "done" else "released")
-            return Claim(keys, owner, duplicate_of=key)
+            self._settle(taken, owner, "done" if status == "done" else "released")
+            return Claim(
+                keys,
+                owner,
+                duplicate_of=key,
+                holder_status=status,
+                holder_owner=str(holder.get("owner", "")),
+                holder_lease_until=float(holder.get("lease_until", 0.0)),
+            )
         return Claim(keys, owner)
 
     def complete(self, claim: Claim) -> None:
@@ -121,10 +140,6 @@ class StateTable:
         except _ConditionFailed:
             return False
         return True
-
-    def _status(self, key: str) -> str | None:
-        item = self.get(key)
-        return str(item["status"]) if item and "status" in item else None
 
     def _settle(self, keys: list[str], owner: str, status: str, error: str | None = None) -> None:
         now = time.time()

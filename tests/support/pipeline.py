@@ -45,6 +45,10 @@ class Pipeline:
         """Slack delivers one request to the ingest; returns the ingest's answer."""
         return ingest_handler(sr.signed_event(door, body, content_type, **kw), LambdaContext(3.0, "ingest"))
 
+    def post_event(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Hand the ingest an already built Lambda event."""
+        return ingest_handler(event, LambdaContext(3.0, "ingest"))
+
     def command(self, text: str, **kw: Any) -> dict[str, Any]:
         body = sr.slash_command(text, response_url=self.slack.new_response_url(), **kw)
         return self.post(body, "application/x-www-form-urlencoded")
@@ -70,12 +74,17 @@ class Pipeline:
         return self.invoke(messages, timeout_seconds=timeout_seconds)
 
     def invoke(self, messages: list[dict[str, Any]], *, timeout_seconds: float = 30.0) -> Invocation:
+        """One Lambda invocation; if the function dies (raises), the whole batch fails, as in AWS."""
         event = sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:work", "us-east-1")
         started = time.monotonic()
-        result = worker_handler(event, LambdaContext(timeout_seconds, "worker"))
+        ids = [m["MessageId"] for m in messages]
+        try:
+            result = worker_handler(event, LambdaContext(timeout_seconds, "worker"))
+        except BaseException as crash:  # the function died: nothing is deleted, everything comes back
+            result = {"batchItemFailures": [{"itemIdentifier": i} for i in ids], "crashed": repr(crash)}
         invocation = Invocation(event["Records"], result, time.monotonic() - started)
         self.invocations.append(invocation)
-        failed = failed_message_ids(result, [m["MessageId"] for m in messages])
+        failed = failed_message_ids({"batchItemFailures": result["batchItemFailures"]}, ids)
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             entries = [
