@@ -4,7 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test unit lint format run bench package clean
+# checkov pins old libraries: it gets a virtualenv of its own, made on first use.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV    := .venv-checkov
+CHECKOV_STAMP   := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+.PHONY: install test unit lint format run bench package manifest check-infra clean
 
 install: $(STAMP)
 
@@ -22,7 +27,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
+test: lint check-infra
 	$(PY) -m pytest
 
 unit: $(STAMP)
@@ -31,11 +36,33 @@ unit: $(STAMP)
 run: $(STAMP)
 	$(PY) -m sandbox
 
-bench: $(STAMP)
+bench: $(VENV)/.installed-bench-stamp
 	$(PY) -m bench
+
+$(VENV)/.installed-bench-stamp: pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	touch $@
 
 package: $(STAMP)
 	$(PY) -m infra.package
 
+# The Slack app manifest with the stack's request URL: make manifest STACK=<stack name>
+manifest: $(STAMP)
+	@test -n "$(STACK)" || { echo "usage: make manifest STACK=<stack name>" >&2; exit 2; }
+	@$(PY) -m infra.manifest --stack "$(STACK)"
+
+# The template's static checks: cfn-lint on the SAM template, then checkov on its offline translation.
+# (Its deployment into moto and the safety settings are pytest tests: tests/*/test_infra_*.py.)
+check-infra: $(STAMP) $(CHECKOV_STAMP)
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(PY) -m infra.template --out build/template.json
+	$(CHECKOV_VENV)/bin/checkov --file build/template.json --framework cloudformation \
+		--skip-download --compact --quiet
+
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov==$(CHECKOV_VERSION)'
+	touch $(CHECKOV_STAMP)
+
 clean:
-	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) dist build .pytest_cache .mypy_cache .ruff_cache

@@ -5,15 +5,38 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ops import say
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ops import dlq, queue, say
+from ops.failures import EXIT_CODES_HELP, OpsError, from_aws
+
+CONFIGURATION_HELP = """\
+configuration (dlq, queue): QUEUE_URL, DLQ_URL and STATE_TABLE, or --stack NAME to read the
+CloudFormation stack's outputs WorkQueueUrl, DeadLetterQueueUrl and StateTableName; AWS credentials,
+region and AWS_ENDPOINT_URL as boto3 reads them. The runbook: docs/runbook.md.
+"""
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="slackbot", description="slackbot-pipeline's command line")
+    top = argparse.ArgumentParser(
+        prog="slackbot",
+        description="slackbot-pipeline's command line",
+        epilog=CONFIGURATION_HELP + "\n" + EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     say.add_arguments(
         commands.add_parser("say", help="send a signed mention, DM or slash command to the local sandbox")
     )
+    dlq.add_arguments(
+        commands.add_parser(
+            "dlq",
+            help="the dead-letter queue: list, show, redrive, drop",
+            epilog=EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    queue.add_arguments(commands.add_parser("queue", help="queue depths and ages: stats"))
     return top
 
 
@@ -21,8 +44,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except OpsError as error:
+        return _fail(error)
+    except (BotoCoreError, ClientError) as error:
+        return _fail(from_aws(error))
     except KeyboardInterrupt:
         return 130
+
+
+def _fail(error: OpsError) -> int:
+    print(f"slackbot: {error}", file=sys.stderr)
+    return int(error.code)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ class MotoServer:
     def start(self, timeout: float = 30.0) -> MotoServer:
         env = {**os.environ, **AWS_TEST_ENV}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "sandbox.moto_main", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,

@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import envelope as schema
+from worker import alarms
 
 HOLD_SECONDS = 30  # messages are hidden this long while a scan reads past them, then shown again
 
@@ -214,6 +215,10 @@ def _read(message: dict[str, Any]) -> DeadLetter:
     letter.category = ("" if moved_by_sqs else attributes.get(schema.DEAD_CATEGORY, "")) or (
         "retries exhausted" if letter.readable else "poison"
     )
+    alarm = alarms.read(letter.body) if not letter.readable else None
+    if alarm is not None:  # an alarm notification that could not be posted to the ops channel
+        letter.category = "alarm"
+        letter.reason = letter.reason or f"alarm {alarm.name} {alarm.state} was never posted"
     if not letter.readable and not letter.reason:
         letter.reason = "unreadable body"
     return letter

@@ -77,3 +77,14 @@ def test_the_ttl_is_a_day_after_an_answer(state: StateTable) -> None:
 def test_an_unreachable_table_is_transient(aws: Aws) -> None:
     with pytest.raises(Transient):
         StateTable("no-such-table", aws.dynamodb).claim(KEYS, "m-1", 60)
+
+
+def test_concurrent_claims_of_one_id_have_exactly_one_winner(state: StateTable) -> None:
+    """What DynamoDB guarantees for conditional writes, and what the sandbox's moto must honour too."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for round_ in range(5):
+        keys = [f"event:EvRACE{round_}"]
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            claims = list(pool.map(lambda n, keys=keys: state.claim(keys, f"m-{n}", 60), range(12)))
+        assert sum(claim.won for claim in claims) == 1
