@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a table of the dead messages and why each died",
         description="AGE counts from SQS's SentTimestamp: when the worker dead-lettered the message, or,"
         " for one SQS moved after 5 receives, when it was first queued. RECV is SQS's receive count (each"
-        " read of the DLQ adds one). The reason is the worker's dead_reason attribute, else the state"
+        " read of the DLQ adds one). The reason is the worker's reason attribute, else the state"
         " table's last error.",
     )
     listing.add_argument("--json", action="store_true", help="a JSON list, for scripts (full reasons)")

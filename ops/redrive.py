@@ -1,11 +1,11 @@
 """``slackbot dlq redrive [ID … | --all]``: dead messages back onto the work queue, after a fix.
 
 Message by message, each is sent to the work queue with its body and message attributes (minus the
-``dead_*`` ones the worker added) and deleted from the dead-letter queue only once the send
+the reason, category and source_message_id the worker added) and deleted from the dead-letter queue only once the send
 succeeded: a crash in between leaves a duplicate, which the worker's dedupe absorbs, never a loss.
 
 ``--all`` first asks SQS to do it with a message-move task (``StartMessageMoveTask``), followed with
-``ListMessageMoveTasks``; SQS moves the messages as they are, ``dead_*`` attributes included (they
+``ListMessageMoveTasks``; SQS moves the messages as they are, the worker's reason attributes included (they
 are informative only). Where the endpoint has no move task (moto, a missing permission), it moves
 message by message, at most as many as were waiting when it started, so that messages dying again
 meanwhile are not sent round in a loop.
@@ -189,7 +189,7 @@ def _send_then_delete(sqs: Any, letter: DeadLetter, settings: Config) -> str:
 
 
 def original_attributes(letter: DeadLetter) -> dict[str, dict[str, Any]]:
-    """The message attributes as they were before dying: without the worker's ``dead_*`` ones, and in
+    """The message attributes as they were before dying: without the worker's reason attributes, and in
     the shape SendMessage takes (SQS's reserved list fields left out)."""
     kept: dict[str, dict[str, Any]] = {}
     for name, value in letter.message_attributes.items():

@@ -126,9 +126,9 @@ def dedupe_keys(kind: str, payload: dict[str, Any]) -> list[str]:
 
 
 # Message attributes the worker adds when it dead-letters a record itself (SQS allows 10 in all).
-DEAD_REASON = "dead_reason"  # a short human reason, e.g. "slack error: channel_not_found"
-DEAD_CATEGORY = "dead_category"  # "poison" (can never be read) or "permanent" (Slack refused for good)
-DEAD_SOURCE_ID = "dead_source_id"  # the work queue's message id
+DEAD_REASON = "reason"  # a short human reason, e.g. "slack error: channel_not_found"
+DEAD_CATEGORY = "category"  # "poison" (can never be read) or "permanent" (Slack refused for good)
+DEAD_SOURCE_ID = "source_message_id"  # the work queue's message id
 _KEPT_ON_DEAD_LETTER = ("kind", "event_id", "team", "channel", "user", "type", "version")
 
 

@@ -4,7 +4,7 @@ Used by the ``dlq`` skill (in the worker) and by the ``slackbot dlq`` commands (
 reaches the DLQ in one of two ways, and the reason is found accordingly:
 
 - the worker dead-lettered it itself (poison record, permanent Slack error): the reason is in its
-  ``dead_reason`` / ``dead_category`` message attributes;
+  ``reason`` / ``category`` message attributes;
 - SQS moved it after 5 failed receives: its attributes are the original ones, and the reason is the
   last error the worker kept in the state table under the record's first id.
 """
@@ -208,7 +208,7 @@ def _read(message: dict[str, Any]) -> DeadLetter:
         )
     except ValueError:
         letter.envelope = None
-    # SQS marks what it moved after 5 receives. Such a message may still carry dead_* attributes from
+    # SQS marks what it moved after 5 receives. Such a message may still carry the worker's reason attributes from
     # an earlier death (a move task redrives messages as they are): those reasons are stale.
     moved_by_sqs = "DeadLetterQueueSourceArn" in system
     letter.reason = "" if moved_by_sqs else attributes.get(schema.DEAD_REASON, "")

@@ -19,6 +19,7 @@ Stdlib only.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import io
 import math
@@ -325,7 +326,7 @@ def _check(
             target = _parse(current)
             final_display = target.display
             if target.scheme == "https" and ctx is None:
-                ctx = ssl.create_default_context()
+                ctx = default_ssl_context()
             _remaining(deadline)
             endpoints = netguard.resolve(target.host, target.port, allow_private=allow_private)
             response = _fetch(target, endpoints, deadline, ctx)
@@ -374,6 +375,16 @@ def _failed(url: str, final_url: str, status: int | None, error: str, redirects:
     )
 
 
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """The system trust store with host name checking, built once per process.
+
+    Building a context loads the whole CA bundle (tens of milliseconds of CPU each time); one context
+    is safe to share between threads.
+    """
+    return ssl.create_default_context()
+
+
 def check_url(
     url: str,
     *,
@@ -416,7 +427,7 @@ def check_all(
     """
     if not urls:
         return []
-    ctx = ssl_context if ssl_context is not None else ssl.create_default_context()
+    ctx = ssl_context
 
     def one(url: str) -> CheckResult:
         budget = timeout if deadline is None else min(timeout, deadline - time.monotonic())

@@ -95,7 +95,7 @@ def test_only_permanent_errors_and_poison_reach_the_dlq(pipeline: Pipeline) -> N
     pipeline.send_raw('{"version": 1, "kind": "event"}')
     pipeline.drain()
     assert _channels(pipeline) == ["C0OK1", "C0OK2"]
-    reasons = sorted(m["MessageAttributes"]["dead_reason"]["StringValue"] for m in pipeline.dead_letters())
+    reasons = sorted(m["MessageAttributes"]["reason"]["StringValue"] for m in pipeline.dead_letters())
     assert len(reasons) == 2
     assert (
         reasons[0].startswith("invalid envelope: payload") and reasons[1] == "slack error: channel_not_found"

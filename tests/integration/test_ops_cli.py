@@ -147,7 +147,7 @@ def test_show_prints_the_envelope_its_attributes_and_the_error_history(
     unreadable = slackbot(capsys, "dlq", "show", dead["poison"])
     assert unreadable.code == 0
     assert f"body (not a readable envelope):\n{POISON_BODY}\n" in unreadable.out
-    assert re.search(r"dead_reason\s+body is not JSON\s+String", unreadable.out)
+    assert re.search(r"reason\s+body is not JSON\s+String", unreadable.out)
     assert "(none recorded)" in unreadable.out
 
 
@@ -199,7 +199,7 @@ def test_redrive_all_moves_every_message_back(pipeline: Pipeline, capsys: pytest
     assert _depth(pipeline.sqs, pipeline.dlq_url) == (0, 0)
     back = _receive_all(pipeline, 3)
     assert sorted(m["Body"] for m in back) == bodies
-    assert all(not set(m.get("MessageAttributes", {})) & {"dead_reason", "dead_category"} for m in back)
+    assert all(not set(m.get("MessageAttributes", {})) & {"reason", "category"} for m in back)
 
 
 def test_redrive_all_of_an_empty_queue_has_nothing_to_do(

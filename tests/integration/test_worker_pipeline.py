@@ -109,13 +109,13 @@ def test_a_poison_record_next_to_a_good_one(pipeline: Pipeline) -> None:
     (invocation,) = pipeline.drain()
     assert invocation.failed == []
     assert len(pipeline.replies()) == 1
-    dead = {m["MessageAttributes"]["dead_source_id"]["StringValue"]: m for m in pipeline.dead_letters()}
+    dead = {m["MessageAttributes"]["source_message_id"]["StringValue"]: m for m in pipeline.dead_letters()}
     assert set(dead) == {poison_id, future_id}
     assert dead[poison_id]["Body"] == "{this is not an envelope"
-    assert dead[poison_id]["MessageAttributes"]["dead_reason"]["StringValue"] == "body is not JSON"
-    assert dead[poison_id]["MessageAttributes"]["dead_category"]["StringValue"] == "poison"
+    assert dead[poison_id]["MessageAttributes"]["reason"]["StringValue"] == "body is not JSON"
+    assert dead[poison_id]["MessageAttributes"]["category"]["StringValue"] == "poison"
     assert dead[poison_id]["MessageAttributes"]["kind"]["StringValue"] == "event"
-    assert "unknown envelope version 99" in dead[future_id]["MessageAttributes"]["dead_reason"]["StringValue"]
+    assert "unknown envelope version 99" in dead[future_id]["MessageAttributes"]["reason"]["StringValue"]
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "invalid_auth"])
@@ -126,8 +126,8 @@ def test_a_permanent_slack_error_goes_to_the_dlq_with_its_reason(pipeline: Pipel
     assert invocation.failed == []  # handled: not retried five times
     (dead,) = pipeline.dead_letters()
     attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
-    assert attributes["dead_reason"] == f"slack error: {error}"
-    assert attributes["dead_category"] == "permanent"
+    assert attributes["reason"] == f"slack error: {error}"
+    assert attributes["category"] == "permanent"
     assert attributes["event_id"] == "Ev0DOOMED" and attributes["channel"] == "C0GONE"
     assert json.loads(dead["Body"])["payload"]["event_id"] == "Ev0DOOMED"
     item = StateTable(_table()).get("event:Ev0DOOMED")
@@ -280,6 +280,5 @@ def test_envelope_attributes_survive_dead_lettering() -> None:
     attributes = schema.dead_letter_attributes(original, "why", "permanent", "m-1")
     assert len(attributes) <= 10
     assert (
-        attributes["dead_reason"]["StringValue"] == "why"
-        and attributes["event_id"]["StringValue"] == "event_id"
+        attributes["reason"]["StringValue"] == "why" and attributes["event_id"]["StringValue"] == "event_id"
     )

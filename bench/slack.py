@@ -1,0 +1,31 @@
+"""Signed Slack requests as the Lambda events a Function URL hands the ingest (or Bolt's adapter)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from bench.env import SIGNING_SECRET
+from sandbox.http_front import function_url_event
+from sandbox.slack_payloads import mention, slack_headers
+
+_counter = itertools.count(1)
+
+
+def unique_ts() -> str:
+    """A message ``ts`` no other benchmark message has (the worker dedupes on team, channel and ts)."""
+    return f"{int(time.time())}.{next(_counter) % 1_000_000:06d}"
+
+
+def mention_body(text: str = "<@UBOT> ping", channel: str = "C0001") -> bytes:
+    return mention(text, channel=channel, ts=unique_ts())
+
+
+def signed_mention(
+    text: str = "<@UBOT> ping", *, secret: str = SIGNING_SECRET, channel: str = "C0001"
+) -> dict[str, Any]:
+    """The Function URL event of a signed ``app_mention``, fresh: new event id, ts and timestamp."""
+    body = mention_body(text, channel)
+    headers = slack_headers(body, secret=secret)
+    return function_url_event("POST", "/slack/events", "", list(headers.items()), body, "3.3.3.3")
