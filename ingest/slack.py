@@ -74,8 +74,9 @@ def _classify_events_api(body: dict[str, Any]) -> Decision:
         return Ignore("app_rate_limited", body)
     if kind != "event_callback":
         raise Malformed(f"unknown Events API type {kind!r}")
-    if not isinstance(body.get("event"), dict) or not isinstance(body.get("event_id"), str):
-        raise Malformed("event_callback without an event or an event_id")
+    if not isinstance(body.get("event"), dict):
+        raise Malformed("event_callback without an event")
+    # Slack always sends an event_id; without one the worker still dedupes a message by (channel, ts).
     reason = _from_a_bot(body)
     return Ignore(reason, body) if reason else Work("event", body)
 

@@ -234,8 +234,11 @@ def _dead_letter(
         return Outcome(
             message_id, "failed", f"{error.reason} (dead-lettering failed: {send_error.__class__.__name__})"
         )
-    if claim is not None and settings.state is not None:
-        _quietly(lambda: settings.state.dead(claim, error.reason) if settings.state else None)
+    state = settings.state
+    if state is not None and claim is not None:
+        _quietly(lambda: state.dead(claim, error.reason))
+    elif state is not None:  # unreadable: no Slack id to file it under, so the SQS message id
+        _quietly(lambda: state.record_error(f"sqs:{message_id}", error.reason))
     return Outcome(message_id, "dead_lettered", error.reason)
 
 

@@ -32,7 +32,7 @@ class SlackEvent(_Model):
 
 
 class EventCallback(_Model):
-    event_id: str
+    event_id: str | None = None
     team_id: str | None = None
     event_time: float | None = None
     event: SlackEvent

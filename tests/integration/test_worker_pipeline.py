@@ -116,6 +116,8 @@ def test_a_poison_record_next_to_a_good_one(pipeline: Pipeline) -> None:
     assert dead[poison_id]["MessageAttributes"]["category"]["StringValue"] == "poison"
     assert dead[poison_id]["MessageAttributes"]["kind"]["StringValue"] == "event"
     assert "unknown envelope version 99" in dead[future_id]["MessageAttributes"]["reason"]["StringValue"]
+    kept = StateTable(_table()).get(f"sqs:{poison_id}")  # its last error is kept too
+    assert kept is not None and kept["last_error"] == "body is not JSON"
 
 
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "invalid_auth"])
@@ -282,3 +284,13 @@ def test_envelope_attributes_survive_dead_lettering() -> None:
     assert (
         attributes["reason"]["StringValue"] == "why" and attributes["event_id"]["StringValue"] == "event_id"
     )
+
+
+def test_an_event_without_an_event_id_is_still_answered_once(pipeline: Pipeline) -> None:
+    payload = json.loads(sr.mention("<@UBOT> ping", channel="C0NOID", ts="1700000999.000100"))
+    del payload["event_id"]
+    body = json.dumps(payload).encode()
+    assert pipeline.post(body)["statusCode"] == 200
+    assert pipeline.post(body, retry_num=1)["statusCode"] == 200
+    pipeline.drain()
+    assert [r["args"]["channel"] for r in pipeline.replies()] == ["C0NOID"]
