@@ -186,7 +186,7 @@ class Stack:
             f"  moto (AWS)          {self.moto.url}",
             f"  work queue          {self.resources.queue_url}",
             f"  signing secret      {secret if secret == DEV_SIGNING_SECRET else '(from SLACK_SIGNING_SECRET)'}",
-            f'  try it              slackbot say --url {self.front.url} "check https://example.org"',
+            f'  try it              .venv/bin/slackbot say --url {self.front.url} "check https://example.org"',
             "ready (Ctrl-C stops everything)",
         ]
         return "\n".join(lines)
