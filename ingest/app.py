@@ -80,18 +80,20 @@ def handle(
     if isinstance(decision, Challenge):
         return Outcome(HttpResponse.json(200, {"challenge": decision.challenge}), "url_verification")
     kind = decision.kind if isinstance(decision, Work) else "event"
-    fields: dict[str, Any] = envelope.summary(kind, decision.payload)
+    summary = envelope.summary(kind, decision.payload)
+    fields: dict[str, Any] = dict(summary)
     keys = envelope.dedupe_keys(kind, decision.payload)
     if keys:  # the same id the worker logs: one search finds a Slack action's whole path
         fields["correlation_id"] = keys[0]
     fields.update(_retry_fields(request))
     if isinstance(decision, Ignore):
         return Outcome(HttpResponse(200), f"ignored_{decision.reason}", fields)
-    return _enqueue(decision, request, settings, queue, fields, now(), started)
+    return _enqueue(decision, summary, request, settings, queue, fields, now(), started)
 
 
 def _enqueue(
     work: Work,
+    summary: dict[str, str],
     request: HttpRequest,
     settings: Settings,
     queue: WorkQueue,
@@ -111,7 +113,10 @@ def _enqueue(
     )
     try:
         fields["message_id"] = queue.send(
-            settings.queue_url, envelope.dumps(message), envelope.message_attributes(message), started
+            settings.queue_url,
+            envelope.dumps(message),
+            envelope.message_attributes(message, summary),
+            started,
         )
     except MessageTooLarge as error:
         fields["error"] = str(error)

@@ -10,6 +10,8 @@ import dataclasses
 import time
 from typing import Any
 
+import boto3
+
 from ingest.app import handle, settings_from_env
 from ingest.http import HttpResponse, from_lambda_event, to_lambda_result
 from ingest.metrics import emf_fields
@@ -22,13 +24,11 @@ queue = WorkQueue()
 queue.client()  # at import: Lambda's init phase runs at full CPU and is not billed to the first request
 
 
-def _fetch_secret(arn: str) -> str:
-    import boto3  # only deployed functions read secrets from Secrets Manager
-
-    return str(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
-
-
-signing_secret = SecretSource("SLACK_SIGNING_SECRET", _fetch_secret)
+# Deployed functions read the secret from Secrets Manager, once per container (the client with it).
+signing_secret = SecretSource(
+    "SLACK_SIGNING_SECRET",
+    lambda arn: str(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]),
+)
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:

@@ -85,9 +85,12 @@ def _id_of(value: Any, key: str = "id") -> Any:
     return value.get(key) if isinstance(value, dict) else None
 
 
-def message_attributes(envelope: Envelope) -> dict[str, dict[str, str]]:
-    """SQS message attributes for an envelope (String type; SQS refuses empty values)."""
-    fields = summary(envelope["kind"], envelope["payload"])
+def message_attributes(envelope: Envelope, known: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """SQS message attributes for an envelope (String type; SQS refuses empty values).
+
+    ``known`` is the envelope's ``summary`` when the caller has it already (the ingest logs it too).
+    """
+    fields = dict(known) if known is not None else summary(envelope["kind"], envelope["payload"])
     fields["version"] = str(envelope["version"])
     if envelope["retry_num"]:
         fields["retry_num"] = str(envelope["retry_num"])
