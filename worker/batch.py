@@ -141,7 +141,8 @@ def _claim_and_act(
     work: Work, record: dict[str, Any], message_id: str, deadline: float, settings: Settings
 ) -> Outcome:
     correlation_id = work.keys[0]
-    if settings.state is None:
+    state = settings.state
+    if state is None:
         return Outcome(
             message_id,
             "failed",
@@ -149,9 +150,7 @@ def _claim_and_act(
             correlation_id,
         )
     try:
-        claim = settings.state.claim(
-            work.keys, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0)
-        )
+        claim = state.claim(work.keys, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0))
     except Transient as error:
         return Outcome(message_id, "failed", error.reason, correlation_id)
     if not claim.won and claim.held_by_an_earlier_attempt:
@@ -174,10 +173,10 @@ def _claim_and_act(
         reason = redact(
             error.reason if isinstance(error, RecordFailure) else f"{error.__class__.__name__}: {error}"
         )
-        _quietly(lambda: settings.state.release(claim, reason) if settings.state else None)
+        _quietly(lambda: state.release(claim, reason))
         return Outcome(message_id, "failed", reason, correlation_id)
     # The answer is out: a failure to record that must not make SQS deliver it again.
-    _quietly(lambda: settings.state.complete(claim) if settings.state else None)
+    _quietly(lambda: state.complete(claim))
     latency = (time.time() - work.slack_time) * 1000 if work.slack_time else None
     return Outcome(message_id, "answered", work.what, correlation_id, latency)
 

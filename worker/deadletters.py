@@ -23,6 +23,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import envelope as schema
 from worker import alarms
+from worker.errors import Transient
+from worker.state import StateTable
 
 HOLD_SECONDS = 30  # messages are hidden this long while a scan reads past them, then shown again
 
@@ -153,6 +155,7 @@ def release(sqs: Any, queue_url: str, receipt_handles: list[str]) -> None:
 
 def explain(dead: list[DeadLetter], dynamodb: Any, table: str) -> None:
     """Fill in the reason of messages SQS moved after 5 receives, from the state table's last error."""
+    state = StateTable(table, dynamodb)
     for letter in dead:
         if letter.reason and letter.errors:
             continue
@@ -160,14 +163,14 @@ def explain(dead: list[DeadLetter], dynamodb: Any, table: str) -> None:
         if not key or not table:
             continue
         try:
-            item = dynamodb.get_item(TableName=table, Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
-        except (BotoCoreError, ClientError):
+            item = state.get(key)
+        except Transient:
             continue
         if not item:
             continue
-        letter.errors = [next(iter(e.values())) for e in item.get("errors", {}).get("L", [])][-5:]
+        letter.errors = list(item.get("errors", []))
         if not letter.reason and "last_error" in item:
-            letter.reason = item["last_error"]["S"]
+            letter.reason = str(item["last_error"])
 
 
 def depth(sqs: Any, queue_url: str) -> dict[str, int]:

@@ -19,7 +19,6 @@ being answered: this one is a duplicate and is dropped.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -219,8 +218,3 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     return out
-
-
-def from_env() -> StateTable | None:
-    table = os.environ.get("STATE_TABLE", "").strip()
-    return StateTable(table) if table else None
