@@ -72,30 +72,17 @@ def event_callback(
 
 
 def mention(text: str = "<@UBOT> ping", *, channel: str = "C0001", ts: str | None = None, **kw: Any) -> bytes:
-    ts = ts or f"{time.time():.6f}"
-    event = {
-        "type": "app_mention",
-        "user": "U0HUMAN",
-        "text": text,
-        "ts": ts,
-        "channel": channel,
-        "event_ts": ts,
-    }
-    event.update(kw.pop("extra", {}))
-    return event_callback(event, **kw)
+    return _message({"type": "app_mention"}, text, channel, ts, **kw)
 
 
 def direct_message(text: str = "ping", *, channel: str = "D0001", ts: str | None = None, **kw: Any) -> bytes:
+    return _message({"type": "message", "channel_type": "im"}, text, channel, ts, **kw)
+
+
+def _message(kind: dict[str, Any], text: str, channel: str, ts: str | None, **kw: Any) -> bytes:
+    """A human's message event (``extra`` adds or overrides event fields, e.g. ``thread_ts``)."""
     ts = ts or f"{time.time():.6f}"
-    event = {
-        "type": "message",
-        "channel_type": "im",
-        "user": "U0HUMAN",
-        "text": text,
-        "ts": ts,
-        "channel": channel,
-        "event_ts": ts,
-    }
+    event = {**kind, "user": "U0HUMAN", "text": text, "ts": ts, "channel": channel, "event_ts": ts}
     event.update(kw.pop("extra", {}))
     return event_callback(event, **kw)
 

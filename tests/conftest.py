@@ -14,6 +14,7 @@ import pytest
 from sandbox import resources
 from tests.support.moto_server import AWS_TEST_ENV, MotoServer
 from tests.support.slack_requests import SECRET
+from worker import deadletters
 
 # No test may reach real AWS, whatever the developer's shell holds.
 for _name in (
@@ -57,11 +58,8 @@ class Aws:
         return list(answer.get("Messages", []))
 
     def depth(self, queue_url: str | None = None) -> int:
-        attrs = self.sqs.get_queue_attributes(
-            QueueUrl=queue_url or self.resources.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        """Messages on a queue, visible or in flight."""
+        return sum(deadletters.depth(self.sqs, queue_url or self.resources.queue_url).values())
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from ingest.handler import lambda_handler as ingest_handler
 from sandbox.poller import LambdaContext, failed_message_ids, sqs_event
 from sandbox.slack_standin import SlackStandIn
 from tests.support import slack_requests as sr
+from worker import deadletters
 from worker.handler import lambda_handler as worker_handler
 
 
@@ -95,11 +96,8 @@ class Pipeline:
         return invocation
 
     def depth(self, queue_url: str | None = None) -> int:
-        attrs = self.sqs.get_queue_attributes(
-            QueueUrl=queue_url or self.queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+        """Messages on a queue, visible or in flight."""
+        return sum(deadletters.depth(self.sqs, queue_url or self.queue_url).values())
 
     def drain(self, *, max_invocations: int = 30, timeout_seconds: float = 30.0) -> list[Invocation]:
         """Run the worker until the work queue is empty (failed records return after the visibility timeout)."""
