@@ -56,6 +56,9 @@ class MotoServer:
             stdin=subprocess.DEVNULL,
             env=env,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            # Its own session: a Ctrl-C in the terminal reaches the sandbox, which stops moto last,
+            # instead of killing moto under the pollers still running.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

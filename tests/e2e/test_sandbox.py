@@ -97,6 +97,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     running = Sandbox(process, port)
     threading.Thread(target=running.read_output, daemon=True).start()
@@ -186,10 +187,12 @@ def test_ctrl_c_stops_everything_and_frees_the_ports(sandbox: Sandbox) -> None:
     moto_port = int(sandbox.banner_value("moto (AWS)").rsplit(":", 1)[1])
     children = _children(sandbox.process.pid)
     assert children, "moto should run as a child process"
-    sandbox.process.send_signal(signal.SIGINT)
+    # Ctrl-C in a terminal signals the whole foreground process group, not only the sandbox
+    os.killpg(os.getpgid(sandbox.process.pid), signal.SIGINT)
     assert sandbox.process.wait(timeout=30) == 0
     assert sandbox.exited.wait(10)
     assert sandbox.lines[-1] == "stopped"
+    assert not [line for line in sandbox.lines if "receive failed" in line], "moto died under the pollers"
     for pid in children:
         assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid), f"child {pid} outlived the sandbox"
     for port in (sandbox.port, moto_port):
