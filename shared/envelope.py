@@ -65,8 +65,9 @@ def summary(kind: str, payload: dict[str, Any]) -> dict[str, str]:
         event = event if isinstance(event, dict) else {}
         fields["event_id"] = payload.get("event_id")
         fields["team"] = payload.get("team_id")
-        fields["channel"] = event.get("channel")
-        fields["user"] = event.get("user")
+        # ``user_change``, ``team_join``, ``channel_created``… carry the whole object: its id is the one
+        fields["channel"] = _an_id(event.get("channel"))
+        fields["user"] = _an_id(event.get("user"))
         fields["type"] = event.get("type")
     elif kind == "command":
         fields["team"] = payload.get("team_id")
@@ -78,11 +79,25 @@ def summary(kind: str, payload: dict[str, Any]) -> dict[str, str]:
         fields["channel"] = _id_of(payload.get("channel")) or _id_of(payload.get("container"), "channel_id")
         fields["user"] = _id_of(payload.get("user"))
         fields["type"] = payload.get("type")
-    return {key: str(value) for key, value in fields.items() if isinstance(value, str | int) and value != ""}
+    return {
+        key: str(value)
+        for key, value in fields.items()
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != ""
+    }
 
 
 def _id_of(value: Any, key: str = "id") -> Any:
     return value.get(key) if isinstance(value, dict) else None
+
+
+def _an_id(value: Any) -> Any:
+    """An id given as itself (``"U123"``) or inside the object it names (``{"id": "U123", …}``)."""
+    return _id_of(value) if isinstance(value, dict) else value
+
+
+def _nonempty(value: Any) -> str | None:
+    """A usable id: a non-empty string (Slack's samples blank ids; one blank key would merge them all)."""
+    return value if isinstance(value, str) and value else None
 
 
 def message_attributes(envelope: Envelope, known: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
@@ -108,23 +123,22 @@ def dedupe_keys(kind: str, payload: dict[str, Any]) -> list[str]:
     if kind == "event":
         event = payload.get("event")
         event = event if isinstance(event, dict) else {}
-        if isinstance(payload.get("event_id"), str):
-            keys.append(f"event:{payload['event_id']}")
-        ts, channel = event.get("ts"), event.get("channel")
-        if (
-            event.get("type") in ("message", "app_mention")
-            and isinstance(ts, str)
-            and isinstance(channel, str)
-        ):
-            keys.append(f"message:{payload.get('team_id', '')}:{channel}:{ts}")
-    elif isinstance(payload.get("trigger_id"), str):
+        event_id = _nonempty(payload.get("event_id"))
+        if event_id:
+            keys.append(f"event:{event_id}")
+        ts, channel = _nonempty(event.get("ts")), _nonempty(event.get("channel"))
+        if event.get("type") in ("message", "app_mention") and ts and channel:
+            team = _nonempty(payload.get("team_id")) or ""
+            keys.append(f"message:{team}:{channel}:{ts}")
+    elif _nonempty(payload.get("trigger_id")):
         keys.append(f"{kind}:{payload['trigger_id']}")
     elif kind == "interaction":
         actions = payload.get("actions")
         first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
         user = _id_of(payload.get("user"))
-        if isinstance(first.get("action_ts"), str):
-            keys.append(f"interaction:{user}:{first['action_ts']}")
+        action_ts = _nonempty(first.get("action_ts"))
+        if action_ts:
+            keys.append(f"interaction:{user}:{action_ts}")
     return keys
 
 

@@ -111,8 +111,8 @@ def _process(record: dict[str, Any], message_id: str, deadline: float, settings:
         return _dead_letter(record, message_id, poison, settings, claim=None)
     job = route.plan(envelope, deadline)
     keys = envelope.dedupe_keys() or [f"sqs:{message_id}"]
-    if job is None:
-        return Outcome(message_id, "ignored", f"not handled: {_what(envelope)}", keys[0])
+    if isinstance(job, route.Ignored):
+        return Outcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", keys[0])
     work = Work(keys, job.run, job.destination, _what(envelope), job.ask.slack_time)
     return _claim_and_act(work, record, message_id, deadline, settings)
 

@@ -6,6 +6,7 @@ import json
 import time
 
 from shared import envelope as schema
+from tests.fixtures import corpus
 from tests.support import slack_requests as sr
 from worker import route, skills
 from worker.envelope import Envelope
@@ -40,12 +41,49 @@ def test_a_direct_message_is_answered_in_the_dm() -> None:
     assert job.destination == route.PostMessage("D0001", thread_ts=None)
 
 
+def test_a_direct_message_with_a_file_is_answered_like_any_direct_message() -> None:
+    payload = corpus.item("events/message_im_file_share").payload
+    assert payload["event"]["subtype"] == "file_share"
+    job = route.plan(_envelope("event", payload), DEADLINE)
+    assert isinstance(job, route.Job)
+    assert (job.skill, job.ask.user) == ("uploaded", "W222")  # its text, "uploaded a file", is answered
+    assert job.destination == route.PostMessage("D111", thread_ts="1726133698.626339")
+
+
 def test_other_events_are_not_handled() -> None:
     edit = json.loads(sr.direct_message("ping", extra={"subtype": "message_changed"}))
+    joined = json.loads(sr.direct_message("ping", extra={"subtype": "channel_join"}))
     channel_message = json.loads(sr.direct_message("ping", extra={"channel_type": "channel"}))
+    channel_file = json.loads(
+        sr.direct_message("ping", extra={"channel_type": "channel", "subtype": "file_share"})
+    )
     reaction = json.loads(sr.event_callback({"type": "reaction_added", "user": "U1", "reaction": "+1"}))
-    for payload in (edit, channel_message, reaction):
-        assert route.plan(_envelope("event", payload), DEADLINE) is None
+    for payload in (edit, joined, channel_message, channel_file, reaction):
+        job = route.plan(_envelope("event", payload), DEADLINE)
+        assert isinstance(job, route.Ignored) and job.reason.startswith("no skill handles event")
+
+
+# What the bot answers in the corpus of real payloads; everything else there is ignored.
+ANSWERED_IN_THE_CORPUS = {
+    "events/app_mention",
+    "events/app_mention_enterprise_grid",
+    "events/app_mention_from_our_bot_user",  # the ingest drops the bot's own messages before the queue
+    "events/app_mention_shared_channel",
+    "events/message_im",
+    "events/message_im_file_share",
+    "events/message_im_from_a_bot",  # likewise dropped by the ingest (it has a bot_id)
+    "events/message_im_in_assistant_thread",
+    "events/message_im_java",
+    "commands/hello_world_enterprise",
+    "commands/test",
+}
+
+
+def test_the_corpus_is_answered_where_a_human_talks_to_the_bot_and_ignored_elsewhere() -> None:
+    planned = {item.name: route.plan(_envelope(item.kind, item.payload), DEADLINE) for item in corpus.load()}
+    answered = {name for name, job in planned.items() if isinstance(job, route.Job)}
+    assert answered == ANSWERED_IN_THE_CORPUS
+    assert isinstance(planned["commands/sample_all_fields"], route.Ignored)  # its response_url is blank
 
 
 def test_a_slash_command_answers_through_its_response_url_ephemeral_unless_public() -> None:
@@ -82,9 +120,19 @@ def test_a_click_on_an_ephemeral_message_replaces_it_through_the_response_url() 
 
 
 def test_unknown_clicks_and_modal_submissions_are_not_handled() -> None:
-    assert route.plan(_envelope("interaction", sr.block_action("nobody:nothing")), DEADLINE) is None
+    click = route.plan(_envelope("interaction", sr.block_action("nobody:nothing")), DEADLINE)
+    assert click == route.Ignored("no skill handles action nobody:nothing")
     submission = {"type": "view_submission", "user": {"id": "U1"}, "view": {}}
-    assert route.plan(_envelope("interaction", submission), DEADLINE) is None
+    assert route.plan(_envelope("interaction", submission), DEADLINE) == route.Ignored(
+        "no skill handles interaction view_submission"
+    )
+
+
+def test_a_click_with_odd_ids_is_still_routed_without_them() -> None:
+    click = sr.block_action("check:recheck", team="T0001", container={"channel_id": 5}, channel=None)
+    job = route.plan(_envelope("interaction", click), DEADLINE)
+    assert isinstance(job, route.Job) and job.ask.team is None
+    assert isinstance(job.destination, route.ResponseUrl)  # no usable channel id: replaced in place
 
 
 def test_split_words_strips_leading_mentions() -> None:
