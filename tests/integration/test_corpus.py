@@ -20,6 +20,27 @@ from tests.fixtures import corpus
 from tests.support import slack_requests as sr
 from tests.support.pipeline import Pipeline
 
+EVENT_TYPES = {  # events an app like this one may be subscribed to (the corpus holds more)
+    "app_mention", "app_home_opened", "team_join", "user_change", "user_profile_changed",
+    "user_status_changed", "user_huddle_changed", "channel_created", "channel_rename", "group_rename",
+    "im_created", "member_joined_channel", "member_left_channel", "reaction_added", "link_shared",
+}  # fmt: skip
+MESSAGE_SUBTYPES = {None, "file_share", "message_changed", "message_deleted", "channel_join", "bot_message"}
+INTERACTION_TYPES = {
+    "block_actions", "interactive_message", "view_submission", "view_closed", "shortcut", "message_action",
+    "block_suggestion", "dialog_submission", "dialog_cancellation", "dialog_suggestion", "workflow_step_edit",
+}  # fmt: skip
+
+
+def test_the_corpus_covers_every_event_and_interaction_type_the_bot_may_receive() -> None:
+    events = [i.payload["event"] for i in corpus.load() if i.kind == "event"]
+    assert {e["type"] for e in events} >= EVENT_TYPES
+    assert {e.get("subtype") for e in events if e["type"] == "message"} >= MESSAGE_SUBTYPES
+    assert {"im"} <= {e.get("channel_type") for e in events if e.get("subtype") == "file_share"}
+    assert {i.payload["type"] for i in corpus.load() if i.kind == "interaction"} == INTERACTION_TYPES
+    assert all(i.payload["command"].startswith("/") for i in corpus.load() if i.kind == "command")
+    assert all(i.source.startswith("slackapi/") for i in corpus.load())  # each names its origin
+
 
 def _deliver(pipeline: Pipeline, item: corpus.Item, door: str) -> dict[str, Any]:
     """Slack signs and POSTs one corpus payload through ``door``; a fresh event id, as Slack gives each event."""
