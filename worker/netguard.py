@@ -12,6 +12,16 @@ Two layers:
   refuses the host if *any* of its addresses is refused. IP literals are judged before any DNS query.
   The caller must connect to the returned addresses themselves (pinning), never resolve the name again.
 
+`getaddrinfo` has no timeout of its own: a broken resolver can hold it for as long as the system's
+resolver configuration allows (tens of seconds). So a name lookup runs on a daemon thread and `resolve`
+stops waiting at the caller's `deadline`, raising `LookupTimedOut`. The abandoned thread finishes on its
+own when the system resolver gives up; it holds nothing the bot needs (no socket of ours, no claim, no
+lock but its slot below), and its answer is dropped. On Lambda it is frozen with the container when the
+handler returns and finishes after a later thaw, which is harmless for the same reason. At most
+`MAX_PENDING_LOOKUPS` lookups run at once in a process: when that many are stuck, further lookups wait
+for a slot until their own deadline, so a hanging resolver cannot make the worker start threads without
+end. IP literals never reach DNS and are resolved inline.
+
 Stdlib only.
 """
 
@@ -20,14 +30,21 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ALLOW_PRIVATE_ENV",
+    "MAX_PENDING_LOOKUPS",
     "Endpoint",
     "IPAddress",
+    "LookupTimedOut",
     "NetGuardError",
     "RefusedAddress",
+    "Resolver",
     "UnresolvableHost",
     "parse_ip_literal",
     "refusal",
@@ -35,6 +52,14 @@ __all__ = [
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: What `resolve` calls to look a name up: `socket.getaddrinfo`'s signature (host, port, family, type,
+#: proto, flags). A seam for tests, which pass one that hangs.
+Resolver = Callable[[str, int, int, int, int, int], Sequence[tuple[Any, ...]]]
+
+#: Name lookups running at once in this process, stuck ones included (see the module's docstring).
+MAX_PENDING_LOOKUPS = 32
+_lookup_slots = threading.BoundedSemaphore(MAX_PENDING_LOOKUPS)
 
 #: The environment variable (read by the skill, not here) that sets `allow_private`.
 ALLOW_PRIVATE_ENV = "CHECK_ALLOW_PRIVATE_NETWORKS"
@@ -89,6 +114,10 @@ class RefusedAddress(NetGuardError):
 
 class UnresolvableHost(NetGuardError):
     """The host name does not resolve to any usable address (or is not a valid host name)."""
+
+
+class LookupTimedOut(NetGuardError):
+    """The name lookup did not answer before the caller's deadline."""
 
 
 @dataclass(frozen=True)
@@ -204,36 +233,100 @@ def _refuse_name(name: str) -> None:
         raise RefusedAddress(f"{name} is a cloud metadata host name; never checked")
 
 
-def resolve(host: str, port: int, *, allow_private: bool) -> list[Endpoint]:
+def resolve(
+    host: str,
+    port: int,
+    *,
+    allow_private: bool,
+    deadline: float | None = None,
+    resolver: Resolver | None = None,
+) -> list[Endpoint]:
     """Resolve `host` for a TCP connection to `port` and vet every address.
 
     Raises `RefusedAddress` if the host names a metadata service or if *any* address it resolves to is
-    refused, and `UnresolvableHost` if it resolves to nothing. IP literals never reach DNS.
+    refused, `UnresolvableHost` if it resolves to nothing, and `LookupTimedOut` if the lookup has not
+    answered by `deadline` (a `time.monotonic()` value; None waits as long as the resolver takes).
+    IP literals never reach DNS. `resolver` defaults to `socket.getaddrinfo`.
     """
     name = _normalise_host(host)
     if not name:
         raise UnresolvableHost("empty host name")
+    lookup = resolver if resolver is not None else _system_resolver
     literal = parse_ip_literal(name)
-    flags = 0
+    args: tuple[str, int, int, int, int, int]
     if literal is not None:
         reason = refusal(literal, allow_private=allow_private)
         if reason is not None:
             raise RefusedAddress(reason)
-        flags = socket.AI_NUMERICHOST
-        # Resolve the canonical spelling (getaddrinfo would read the alternate one the same way).
-        query = str(literal)
+        # The canonical spelling, numeric only: no DNS, so no need to bound it.
+        args = (
+            str(literal),
+            port,
+            socket.AF_UNSPEC,
+            socket.SOCK_STREAM,
+            socket.IPPROTO_TCP,
+            socket.AI_NUMERICHOST,
+        )
+        infos = _lookup_inline(lookup, args, name)
     else:
         _refuse_name(name)
         query = host.strip().removeprefix("[").removesuffix("]").lower()
+        args = (query, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, 0)
+        infos = _lookup_by(lookup, args, name, deadline)
+    return _vet(infos, name, literal is not None, allow_private)
+
+
+def _system_resolver(
+    host: str, port: int, family: int, type_: int, proto: int, flags: int
+) -> Sequence[tuple[Any, ...]]:
+    # Looked up at call time, so that a test patching socket.getaddrinfo is honoured.
+    return socket.getaddrinfo(host, port, family, type_, proto, flags)
+
+
+def _lookup_inline(
+    lookup: Resolver, args: tuple[str, int, int, int, int, int], name: str
+) -> Sequence[tuple[Any, ...]]:
     try:
-        infos = socket.getaddrinfo(
-            query, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, flags
-        )
+        return lookup(*args)
     except (OSError, UnicodeError, ValueError) as exc:
         raise UnresolvableHost(f"no such host {name}") from exc
 
+
+def _lookup_by(
+    lookup: Resolver, args: tuple[str, int, int, int, int, int], name: str, deadline: float | None
+) -> Sequence[tuple[Any, ...]]:
+    """`lookup(*args)` on a daemon thread, waited for until `deadline` at most."""
+    if not _lookup_slots.acquire(timeout=_wait_for(deadline)):
+        raise LookupTimedOut(f"DNS lookup of {name} timed out (resolver busy)")
+    outcome: list[Sequence[tuple[Any, ...]] | BaseException] = []
+    answered = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(_lookup_inline(lookup, args, name))
+        except BaseException as exc:  # handed to the waiting caller, if it still waits
+            outcome.append(exc)
+        finally:
+            _lookup_slots.release()
+            answered.set()
+
+    threading.Thread(target=run, name=f"dns-{name[:40]}", daemon=True).start()
+    if not answered.wait(timeout=_wait_for(deadline)):
+        raise LookupTimedOut(f"DNS lookup of {name} timed out")
+    (result,) = outcome
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _wait_for(deadline: float | None) -> float | None:
+    """Seconds to wait for something that must be over by `deadline` (None: no limit)."""
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+
+def _vet(infos: Sequence[tuple[Any, ...]], name: str, literal: bool, allow_private: bool) -> list[Endpoint]:
     endpoints: list[Endpoint] = []
-    seen: set[tuple[socket.AddressFamily, tuple[str, int] | tuple[str, int, int, int]]] = set()
+    seen: set[tuple[int, tuple[str, int] | tuple[str, int, int, int]]] = set()
     for family, _type, _proto, _canon, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
             continue
@@ -250,11 +343,11 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[Endpoint]:
             raise UnresolvableHost(f"{name} resolved to an unreadable address {addr!r}") from exc
         reason = refusal(ip, allow_private=allow_private)
         if reason is not None:
-            raise RefusedAddress(reason if literal is not None else f"{name}: {reason}")
+            raise RefusedAddress(reason if literal else f"{name}: {reason}")
         if (family, vetted) in seen:
             continue
         seen.add((family, vetted))
-        endpoints.append(Endpoint(family, vetted, ip))
+        endpoints.append(Endpoint(socket.AddressFamily(family), vetted, ip))
     if not endpoints:
         raise UnresolvableHost(f"no such host {name}")
     return endpoints

@@ -12,6 +12,9 @@ with a conditional write. One item per id:
 | ``expiration`` (N) | DynamoDB TTL: a day after the answer, 14 days after a failure (the DLQ's retention) |
 | ``last_error``, ``error_count``, ``errors`` | why the last attempts failed (newest last, at most 5), for ``slackbot dlq`` |
 
+Rate counters (``count``) share the table under ids of their own, ``<key>:<window number>``, with
+a ``count`` (N) and an ``expiration`` at the end of their window.
+
 A claim is taken when the item is absent, ``released``, ``dead`` or an abandoned ``in_progress``. An id
 that is ``done`` or held by a live claim means another delivery of the same action is answered or
 being answered: this one is a duplicate and is dropped.
@@ -107,6 +110,27 @@ class StateTable:
             ExpressionAttributeValues=_error_values(error)
             | {":failed_ttl": _n(time.time() + FAILED_TTL_SECONDS)},
         )
+
+    def count(self, key: str, window_seconds: float, now: float | None = None) -> int:
+        """Count one more use of ``key`` in the current fixed time window; return the window's count.
+
+        For rate limits (``check``'s per-person limit). One ``UpdateItem`` with ``ADD`` (atomic: two
+        workers counting at once both count) on the item ``<key>:<window number>``, which expires (TTL)
+        when its window is over, so the counters clean themselves up. Windows are fixed (epoch seconds
+        divided by ``window_seconds``), so a burst across a window's end may count in two windows.
+        ``now`` (epoch seconds) defaults to the clock.
+        """
+        window = int((time.time() if now is None else now) // window_seconds)
+        answer = self._call(
+            "update_item",
+            TableName=self.table,
+            Key={"id": {"S": f"{key}:{window}"}},
+            UpdateExpression="ADD #count :one SET expiration = :window_end",
+            ExpressionAttributeNames={"#count": "count"},  # COUNT is a DynamoDB reserved word
+            ExpressionAttributeValues={":one": _n(1), ":window_end": _n((window + 1) * window_seconds)},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(float(answer["Attributes"]["count"]["N"]))
 
     def get(self, key: str) -> dict[str, Any] | None:
         item = self._call("get_item", TableName=self.table, Key={"id": {"S": key}}, ConsistentRead=True)

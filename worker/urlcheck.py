@@ -8,9 +8,14 @@ How a check stays safe: every hop (the URL and each redirect target) is resolved
 `worker.netguard.resolve`, and the socket is connected to the vetted IP address itself, never by name, so a
 DNS answer that changes between the vetting and the connect (rebinding) cannot send it elsewhere. The
 original host name still goes in the `Host` header, in SNI and in certificate verification. One deadline,
-`timeout` seconds from the start, bounds the whole check: connects, TLS handshakes, the request and every
-read across all hops (each socket operation gets only the time that is left). The one thing it cannot bound
-is `socket.getaddrinfo` itself, which has no timeout (the system resolver's own timeout applies).
+`timeout` seconds from the start, bounds the whole check: name lookups (`netguard.resolve` stops waiting for
+`getaddrinfo` at the deadline), connects, TLS handshakes, the request and every read across all hops, the
+status line and headers included (each socket operation gets only the time that is left, so a server
+dribbling its headers a byte at a time is cut off at the deadline).
+
+What a hostile server can make the checker hold is bounded too: the status line and headers together at
+most `MAX_HEADER_BYTES` (a larger head is an error, not read further), then at most `MAX_BODY_BYTES` of
+body, discarded; at most `MAX_REDIRECTS` redirects are followed.
 
 Credentials in a URL (`https://user:pass@host/`) are accepted but never sent and never echoed in results.
 
@@ -40,19 +45,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_BODY_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_REDIRECTS",
     "MAX_URLS",
     "USER_AGENT",
     "CheckResult",
     "check_all",
     "check_url",
     "extract_urls",
+    "is_checkable_url",
 ]
 
 USER_AGENT = "slackbot-pipeline-check/1"
 #: At most this much of a final response's body is read (and discarded).
 MAX_BODY_BYTES = 64 * 1024
-#: `extract_urls` returns at most this many URLs.
-MAX_URLS = 10
+#: The status line and every header of one response together: a larger head fails the check.
+MAX_HEADER_BYTES = 64 * 1024
+#: Redirects followed per URL (so at most MAX_REDIRECTS + 1 requests per URL).
+MAX_REDIRECTS = 3
+#: URLs checked per request (the `check` skill checks the first ones and says so).
+MAX_URLS = 5
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -169,33 +181,53 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-class _DeadlineReader(io.RawIOBase):
-    """Reads from a socket, giving each read only the time left before the shared deadline."""
+class _ResponseTooLarge(http.client.HTTPException):
+    """The server sent more than the checker reads (a header bomb)."""
 
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
+
+class _DeadlineReader(io.RawIOBase):
+    """Reads from a socket, giving each read only the time left before the shared deadline.
+
+    `budget` is how many more bytes it may take from the socket: once spent, a read raises
+    `_ResponseTooLarge` instead of reading on, so http.client never holds more than that.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float, budget: int) -> None:
         super().__init__()
         self._sock = sock
         self._deadline = deadline
+        self.budget = budget
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: WriteableBuffer, /) -> int:
+        if self.budget <= 0:
+            raise _ResponseTooLarge("read budget spent")
         self._sock.settimeout(_remaining(self._deadline))
-        return self._sock.recv_into(buffer)
+        with memoryview(buffer) as view:
+            received = self._sock.recv_into(view[: self.budget])
+        self.budget -= received
+        return received
 
 
 class _DeadlineSocket:
-    """What `http.client.HTTPResponse` needs of a socket: `makefile("rb")`, reading under the deadline."""
+    """What `http.client.HTTPResponse` needs of a socket: `makefile("rb")`, reading under the deadline.
+
+    Until `allow_body` is called, only MAX_HEADER_BYTES may be read: the status line and the headers.
+    """
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
-        self._sock = sock
-        self._deadline = deadline
+        self._reader = _DeadlineReader(sock, deadline, MAX_HEADER_BYTES)
 
     def makefile(self, mode: str) -> io.BufferedReader:
         if mode != "rb":
             raise ValueError(f"unsupported mode {mode!r}")
-        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+        return io.BufferedReader(self._reader)
+
+    def allow_body(self) -> None:
+        """The headers are in: what the body reader takes may now be read from the socket."""
+        self._reader.budget = MAX_BODY_BYTES
 
 
 def _connect(endpoints: Sequence[netguard.Endpoint], deadline: float) -> socket.socket:
@@ -262,12 +294,12 @@ def _fetch(
         )
         conn.settimeout(_remaining(deadline))
         conn.sendall(request.encode("ascii"))
-        response = http.client.HTTPResponse(
-            cast(socket.socket, _DeadlineSocket(conn, deadline)), method="GET"
-        )
+        reading = _DeadlineSocket(conn, deadline)
+        response = http.client.HTTPResponse(cast(socket.socket, reading), method="GET")
         try:
             response.begin()
             headers_at = time.monotonic()
+            reading.allow_body()
             location = response.getheader("Location")
             if response.status in _REDIRECT_STATUSES and location:
                 return _Response(response.status, location.strip(), cert_days_left, headers_at)
@@ -287,6 +319,8 @@ def _describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or str(exc)
         return f"TLS: {reason.lower().replace('_', ' ')}"
+    if isinstance(exc, _ResponseTooLarge):
+        return f"response headers larger than {MAX_HEADER_BYTES // 1024} KiB"
     if isinstance(exc, http.client.RemoteDisconnected):
         return "connection closed without a response"
     if isinstance(exc, TimeoutError):
@@ -309,6 +343,7 @@ def _check(
     allow_private: bool,
     max_redirects: int,
     ssl_context: ssl.SSLContext | None,
+    resolver: netguard.Resolver | None,
 ) -> CheckResult:
     if not timeout > 0:  # negative or NaN: no time at all
         timeout = 0.0
@@ -322,13 +357,16 @@ def _check(
     ctx = ssl_context
     while True:
         error: str
+        final_display = _redact(current.strip())  # the hop named in an error, even one that cannot parse
         try:
             target = _parse(current)
             final_display = target.display
             if target.scheme == "https" and ctx is None:
                 ctx = default_ssl_context()
             _remaining(deadline)
-            endpoints = netguard.resolve(target.host, target.port, allow_private=allow_private)
+            endpoints = netguard.resolve(
+                target.host, target.port, allow_private=allow_private, deadline=deadline, resolver=resolver
+            )
             response = _fetch(target, endpoints, deadline, ctx)
         except _Failure as exc:
             error = exc.error
@@ -336,6 +374,8 @@ def _check(
             error = f"refused: {exc.reason}"
         except netguard.UnresolvableHost:
             error = "DNS: no such host"
+        except netguard.LookupTimedOut:
+            error = f"DNS lookup timed out after {timeout:.1f} s"
         except (OSError, http.client.HTTPException) as exc:
             error = _describe(exc, timeout)
         else:
@@ -390,13 +430,15 @@ def check_url(
     *,
     timeout: float = 5.0,
     allow_private: bool = False,
-    max_redirects: int = 5,
+    max_redirects: int = MAX_REDIRECTS,
     ssl_context: ssl.SSLContext | None = None,
+    resolver: netguard.Resolver | None = None,
 ) -> CheckResult:
     """Check one http(s) URL, following up to `max_redirects` redirects, all within `timeout` seconds.
 
     Never raises: every failure is a `CheckResult` with `ok=False` and a short `error`.
     `ssl_context` defaults to `ssl.create_default_context()` (system trust store, host name checking).
+    `resolver` defaults to `socket.getaddrinfo` (see `netguard.resolve`).
     """
     try:
         return _check(
@@ -405,6 +447,7 @@ def check_url(
             allow_private=allow_private,
             max_redirects=max_redirects,
             ssl_context=ssl_context,
+            resolver=resolver,
         )
     except Exception as exc:  # a bug in here must not fail the whole skill
         display = _redact(url)
@@ -419,6 +462,7 @@ def check_all(
     max_workers: int = 8,
     deadline: float | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    resolver: netguard.Resolver | None = None,
 ) -> list[CheckResult]:
     """Check every URL concurrently; results in input order.
 
@@ -431,7 +475,9 @@ def check_all(
 
     def one(url: str) -> CheckResult:
         budget = timeout if deadline is None else min(timeout, deadline - time.monotonic())
-        return check_url(url, timeout=max(budget, 0.0), allow_private=allow_private, ssl_context=ctx)
+        return check_url(
+            url, timeout=max(budget, 0.0), allow_private=allow_private, ssl_context=ctx, resolver=resolver
+        )
 
     workers = max(1, min(max_workers, len(urls)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="urlcheck") as pool:
@@ -454,15 +500,23 @@ def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def is_checkable_url(word: str) -> bool:
+    """`word` is one whole http(s) URL, as `extract_urls` returns them (no Slack markup, no spaces)."""
+    return _SCHEME_URL.fullmatch(word) is not None
+
+
 def extract_urls(text: str) -> list[str]:
-    """The http(s) URLs in a Slack message text, deduplicated, in order, at most MAX_URLS.
+    """Every http(s) URL in a Slack message text, deduplicated, in order (the caller caps how many it checks).
 
     Understands Slack's `<https://x.y/path>` and `<https://x.y|label>`, bare `http(s)://…` words and bare
     host names (`example.org` → `https://example.org`). When Slack itself turned a bare host name the user
     typed into `<http://example.org|example.org>`, the user's bare name wins (→ `https://example.org`).
     Other Slack markup (`<@U123>`, `<#C123|general>`, `<!here>`, `<mailto:…>`) is ignored.
+
+    The URLs come back un-escaped (`&lt;` → `<`): they are what gets requested, not text to post. Whoever
+    shows one in a reply escapes it again (`worker.mrkdwn.escape`).
     """
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, with set-speed membership
     for match in _SLACK_TOKEN.finditer(text):
         url: str | None = None
         if match.group(1) is not None:
@@ -479,8 +533,6 @@ def extract_urls(text: str) -> list[str]:
                 url = word
             elif _BARE_HOST.fullmatch(word):
                 url = f"https://{word}"
-        if url is not None and url not in found:
-            found.append(url)
-            if len(found) == MAX_URLS:
-                break
-    return found
+        if url is not None:
+            found[url] = None
+    return list(found)

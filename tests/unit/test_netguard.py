@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -13,7 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from worker import netguard
-from worker.netguard import RefusedAddress, UnresolvableHost, parse_ip_literal, refusal, resolve
+from worker.netguard import (
+    LookupTimedOut,
+    RefusedAddress,
+    UnresolvableHost,
+    parse_ip_literal,
+    refusal,
+    resolve,
+)
 
 # address, refused when allow_private=False, refused when allow_private=True
 POLICY = [
@@ -270,3 +279,92 @@ def test_any_link_local_address_embedded_in_ipv6_is_refused(low: int) -> None:
         f"2002:{int(v4) >> 16:x}:{int(v4) & 0xFFFF:x}::1",
     ):
         assert refusal(ipaddress.ip_address(v6), allow_private=True) is not None, v6
+
+
+# --- a resolver that hangs: every lookup is bounded by the caller's deadline ------------------------
+
+
+class _HangingResolver:
+    """Hangs like getaddrinfo with a broken resolver, until released; counts calls and completions."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls: list[str] = []
+        self.finished = threading.Semaphore(0)
+
+    def __call__(self, host: str, port: int, *args: object) -> list[tuple[Any, ...]]:
+        self.calls.append(host)
+        try:
+            self.release.wait(timeout=30)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
+        finally:
+            self.finished.release()
+
+    def settle(self) -> None:
+        """Let every stuck lookup finish, and wait until their threads have given their slots back."""
+        self.release.set()
+        for thread in threading.enumerate():
+            if thread.name.startswith("dns-"):
+                thread.join(timeout=5)
+
+
+@pytest.fixture
+def hanging() -> Iterator[_HangingResolver]:
+    resolver = _HangingResolver()
+    try:
+        yield resolver
+    finally:
+        resolver.settle()
+
+
+def test_a_hanging_lookup_stops_at_the_deadline(hanging: _HangingResolver) -> None:
+    started = time.monotonic()
+    with pytest.raises(LookupTimedOut, match=r"DNS lookup of slow\.example timed out"):
+        resolve("slow.example", 443, allow_private=False, deadline=started + 0.3, resolver=hanging)
+    assert 0.25 < time.monotonic() - started < 0.8
+    assert hanging.calls == ["slow.example"]
+    assert isinstance(LookupTimedOut("x"), netguard.NetGuardError)
+
+
+def test_the_abandoned_lookup_finishes_on_its_own_and_is_dropped(hanging: _HangingResolver) -> None:
+    with pytest.raises(LookupTimedOut):
+        resolve("slow.example", 443, allow_private=False, deadline=time.monotonic() + 0.05, resolver=hanging)
+    hanging.release.set()
+    assert hanging.finished.acquire(timeout=5)  # the thread ended once the resolver answered
+
+
+def test_a_lookup_that_answers_in_time_is_vetted_as_before() -> None:
+    fake = _fake_getaddrinfo({"intranet.example": ["10.1.2.3"], "public.example": ["93.184.216.34"]})
+    deadline = time.monotonic() + 5
+    with pytest.raises(RefusedAddress, match="private"):
+        resolve("intranet.example", 80, allow_private=False, deadline=deadline, resolver=fake)
+    with pytest.raises(UnresolvableHost):
+        resolve("nosuch.example", 80, allow_private=False, deadline=deadline, resolver=fake)
+    (endpoint,) = resolve("public.example", 80, allow_private=False, deadline=deadline, resolver=fake)
+    assert endpoint.sockaddr == ("93.184.216.34", 80)
+
+
+def test_ip_literals_never_wait_on_the_resolver_thread() -> None:
+    started = time.monotonic()
+    (endpoint,) = resolve(
+        "127.0.0.1", 80, allow_private=True, deadline=started + 0.3, resolver=socket.getaddrinfo
+    )
+    assert endpoint.sockaddr == ("127.0.0.1", 80)
+    assert not [t for t in threading.enumerate() if t.name.startswith("dns-")]
+
+
+def test_stuck_lookups_are_bounded_and_later_ones_fail_at_their_deadline(hanging: _HangingResolver) -> None:
+    """A resolver that never answers cannot make the worker start threads without end."""
+    for n in range(netguard.MAX_PENDING_LOOKUPS):
+        with pytest.raises(LookupTimedOut):
+            resolve(f"h{n}.example", 80, allow_private=False, deadline=time.monotonic(), resolver=hanging)
+    started = time.monotonic()
+    with pytest.raises(LookupTimedOut, match="resolver busy"):
+        resolve("one-more.example", 80, allow_private=False, deadline=started + 0.2, resolver=hanging)
+    assert time.monotonic() - started < 0.7
+    assert len(hanging.calls) == netguard.MAX_PENDING_LOOKUPS  # the last one never started a lookup
+    hanging.settle()
+    (endpoint,) = resolve(
+        "after.example", 80, allow_private=False, deadline=time.monotonic() + 5, resolver=hanging
+    )
+    assert endpoint.sockaddr == ("93.184.216.34", 80)

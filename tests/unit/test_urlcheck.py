@@ -8,6 +8,7 @@ import socket
 import ssl
 import threading
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from worker.urlcheck import USER_AGENT, CheckResult, check_all, check_url, extract_urls
+from tests.support import hostile_http
+from worker.urlcheck import (
+    MAX_HEADER_BYTES,
+    MAX_REDIRECTS,
+    USER_AGENT,
+    CheckResult,
+    check_all,
+    check_url,
+    extract_urls,
+    is_checkable_url,
+)
 
 # --- a loopback HTTP server with a few routes ------------------------------------------------------
 
@@ -165,10 +176,18 @@ def test_redirect_to_metadata_is_refused_before_connecting(
 
 
 def test_redirect_loop(server: _Server) -> None:
-    result = check_url(_url(server, "/loop"), allow_private=True, max_redirects=3)
+    result = check_url(_url(server, "/loop"), allow_private=True, max_redirects=2)
     assert not result.ok
     assert result.error is not None and result.error.startswith("too many redirects")
-    assert result.redirects == 3
+    assert result.redirects == 2
+    assert server.paths == ["/loop"] * 3
+
+
+def test_at_most_three_redirects_are_followed_by_default(server: _Server) -> None:
+    """Fan-out: each URL costs at most four requests, however long the server's redirect chain."""
+    result = check_url(_url(server, "/loop"), allow_private=True)
+    assert MAX_REDIRECTS == 3
+    assert result.error == "too many redirects (more than 3)"
     assert server.paths == ["/loop"] * 4
 
 
@@ -263,6 +282,105 @@ def test_connection_refused() -> None:
         port = probe.getsockname()[1]
     result = check_url(f"http://127.0.0.1:{port}/", allow_private=True)
     assert not result.ok and result.error == "connection refused"
+
+
+# --- hostile servers --------------------------------------------------------------------------------
+
+
+def test_a_header_bomb_fails_fast_in_little_memory() -> None:
+    """90 header lines of 64 KiB each (5.6 MiB of head): before the cap one such check peaked at 47 MB."""
+    routes = {"/bomb": hostile_http.header_bomb(lines=90)}
+    with hostile_http.hostile_server(routes) as hostile:
+        tracemalloc.start()
+        try:
+            started = time.monotonic()
+            results = check_all([hostile.url(f"/bomb?{n}") for n in range(5)], allow_private=True, timeout=5)
+            elapsed = time.monotonic() - started
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert [r.error for r in results] == ["response headers larger than 64 KiB"] * 5
+    assert not any(r.ok for r in results)
+    assert elapsed < 2.0
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_a_large_but_honest_head_under_the_cap_is_read() -> None:
+    with hostile_http.hostile_server(
+        {"/big-head": hostile_http.headers_of(MAX_HEADER_BYTES - 2048)}
+    ) as hostile:
+        result = check_url(hostile.url("/big-head"), allow_private=True)
+    assert result.ok and result.status == 200, result.error
+
+
+def test_a_head_just_over_the_cap_is_refused() -> None:
+    with hostile_http.hostile_server(
+        {"/big-head": hostile_http.headers_of(MAX_HEADER_BYTES + 2048)}
+    ) as hostile:
+        result = check_url(hostile.url("/big-head"), allow_private=True)
+    assert result.error == "response headers larger than 64 KiB"
+
+
+def test_headers_dribbled_a_byte_at_a_time_end_at_the_deadline() -> None:
+    with hostile_http.hostile_server({"/drip": hostile_http.dribble(0.02)}) as hostile:
+        started = time.monotonic()
+        result = check_url(hostile.url("/drip"), allow_private=True, timeout=0.5)
+        elapsed = time.monotonic() - started
+    assert result.error == "timed out after 0.5 s"
+    assert elapsed < 1.0
+
+
+def _hanging_resolver(release: threading.Event, calls: list[str]) -> Any:
+    """A resolver that hangs (as getaddrinfo does with a broken resolver) until `release` is set."""
+
+    def resolver(host: str, port: int, *args: Any) -> Any:
+        calls.append(host)
+        release.wait(timeout=30)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    return resolver
+
+
+def _join_dns_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("dns-"):
+            thread.join(timeout=5)
+
+
+def test_a_hanging_resolver_ends_at_the_checks_deadline() -> None:
+    release = threading.Event()
+    calls: list[str] = []
+    try:
+        started = time.monotonic()
+        result = check_url("https://hangs.example/", timeout=0.5, resolver=_hanging_resolver(release, calls))
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        _join_dns_threads()
+    assert calls == ["hangs.example"]
+    assert result.error == "DNS lookup timed out after 0.5 s"
+    assert 0.4 < elapsed < 1.0
+
+
+def test_a_hanging_system_resolver_ends_at_check_alls_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default resolver is socket.getaddrinfo, bounded the same way: the worker's deadline holds."""
+    release = threading.Event()
+    calls: list[str] = []
+    monkeypatch.setattr(socket, "getaddrinfo", _hanging_resolver(release, calls))
+    try:
+        started = time.monotonic()
+        results = check_all(
+            ["https://a.hangs.example/", "https://b.hangs.example/"],
+            timeout=5.0,
+            deadline=time.monotonic() + 0.5,
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        _join_dns_threads()
+    assert sorted(calls) == ["a.hangs.example", "b.hangs.example"]
+    assert all(r.error is not None and r.error.startswith("DNS lookup timed out") for r in results)
+    assert elapsed < 1.0
 
 
 # --- deadlines --------------------------------------------------------------------------------------
@@ -531,9 +649,31 @@ def test_extract_urls(text: str, urls: list[str]) -> None:
     assert extract_urls(text) == urls
 
 
-def test_extract_urls_caps_at_ten() -> None:
-    text = " ".join(f"host{n}.example" for n in range(15))
-    assert extract_urls(text) == [f"https://host{n}.example" for n in range(10)]
+def test_extract_urls_returns_every_url_so_the_skill_can_say_how_many_it_left_out() -> None:
+    text = " ".join(f"host{n}.example" for n in range(15)) + " host3.example"
+    assert extract_urls(text) == [f"https://host{n}.example" for n in range(15)]
+
+
+def test_extract_urls_gives_urls_unescaped_as_they_are_requested() -> None:
+    """Slack escapes what the user typed; the URL requested is the user's (the reply escapes it again)."""
+    assert extract_urls("check http://x.example/&lt;!channel&gt;?a=1&amp;b=2") == [
+        "http://x.example/<!channel>?a=1&b=2"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("word", "checkable"),
+    [
+        ("https://example.org/a?b=1&c=<d>", True),
+        ("http://127.0.0.1:8080/", True),
+        ("example.org", False),
+        ("<https://example.org>", False),
+        ("ftp://example.org", False),
+        ("https://a.example https://b.example", False),
+    ],
+)
+def test_is_checkable_url(word: str, checkable: bool) -> None:
+    assert is_checkable_url(word) is checkable
 
 
 def test_check_result_is_frozen() -> None:
