@@ -37,6 +37,7 @@ MOTO_UNSUPPORTED = frozenset(
         "AWS::Lambda::Url",  # the Function URL: its URL gets a stand-in in the SlackRequestUrl output
         "AWS::SecretsManager::Secret",  # the deployment test creates both secrets in moto and passes their ARNs
         "AWS::SQS::QueuePolicy",  # the alarm topic's right to send to the work queue
+        "AWS::SNS::TopicPolicy",  # only CloudWatch of this account may publish to the alarm topic
         "AWS::SNS::Subscription",  # the work queue's and the e-mail subscriptions to the alarm topic
         "AWS::CloudWatch::Alarm",  # alarms: metric, threshold and topic are asserted on the template
         "AWS::ApiGatewayV2::Api",  # the HTTP API front door (FrontDoor=HttpApi only)

@@ -3,19 +3,21 @@
 Reading the dead-letter queue never removes anything: messages are received with a short visibility
 timeout and made visible again at once (``worker.deadletters``). Each read adds one to SQS's receive
 count of the messages read.
+
+What a dead letter says came from outside (a Slack user's text, a server's error): nothing of it
+reaches the terminal with its control characters (``ops.render.printable``, ``terminal_json``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any
 
 from ops import aws, config, redrive
 from ops.failures import ExitCode
-from ops.render import age, excerpt, iso, table
+from ops.render import age, excerpt, iso, printable, table, terminal_json
 from ops.selection import find, plural, select
 from worker import deadletters
 from worker.deadletters import DeadLetter
@@ -62,7 +64,7 @@ def run_list(args: argparse.Namespace) -> int:
     deadletters.explain(dead, aws.client("dynamodb"), settings.table)
     now = time.time()
     if args.json:
-        print(json.dumps([describe(letter, now) for letter in dead], indent=2, ensure_ascii=False))
+        print(terminal_json([describe(letter, now) for letter in dead]))
         return ExitCode.OK
     if not dead:
         print("The dead-letter queue is empty.")
@@ -77,8 +79,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def describe(letter: DeadLetter, now: float) -> dict[str, Any]:
-    """One dead letter as the list shows it (the reason in full)."""
-    summary = letter.summary()
+    """One dead letter as the list shows it (the reason in full), every text printable."""
+    summary = {name: printable(str(value)) for name, value in letter.summary().items()}
     return {
         "id": letter.message_id,
         "age": age(now - letter.sent_at),
@@ -92,8 +94,8 @@ def describe(letter: DeadLetter, now: float) -> dict[str, Any]:
         "event_id": summary.get("event_id", ""),
         "text": excerpt(letter.text(), TEXT_WIDTH),
         "readable": letter.readable,
-        "category": letter.category,
-        "reason": letter.reason or "unknown",
+        "category": printable(letter.category),
+        "reason": printable(letter.reason or "unknown"),
     }
 
 
@@ -140,14 +142,14 @@ def _details(letter: DeadLetter, now: float) -> str:
         ],
     )
     if letter.envelope is not None:
-        body = "envelope:\n" + json.dumps(letter.envelope, indent=2, ensure_ascii=False)
+        body = "envelope:\n" + terminal_json(letter.envelope)
     else:
-        body = "body (not a readable envelope):\n" + letter.body
+        body = "body (not a readable envelope):\n" + printable(letter.body, multiline=True)
     attributes = [
         [f"  {name}", str(value.get("StringValue", value.get("BinaryValue", ""))), value.get("DataType", "")]
         for name, value in sorted(letter.message_attributes.items())
     ]
-    history = [f"  {entry}" for entry in letter.errors] or ["  (none recorded)"]
+    history = [f"  {printable(str(entry))}" for entry in letter.errors] or ["  (none recorded)"]
     return "\n\n".join(
         [
             header,
@@ -180,7 +182,7 @@ def run_drop(args: argparse.Namespace) -> int:
         except BaseException:
             deadletters.release(sqs, settings.dlq_url, [d.receipt_handle for d in chosen.letters[index:]])
             raise
-        print(f"dropped {letter.message_id}  {_what(letter)}")
+        print(f"dropped {letter.message_id}  {printable(_what(letter))}")
     return ExitCode.NOTHING if chosen.missing else ExitCode.OK
 
 

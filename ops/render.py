@@ -1,11 +1,41 @@
-"""Plain-text output for the SRE commands: ages, tables, a progress bar and a yes/no question."""
+"""Plain-text output for the SRE commands: ages, tables, a progress bar and a yes/no question.
+
+Dead letters carry text from outside (what a Slack user typed, error texts from servers), and a
+terminal obeys control characters: ``ESC [2J`` clears the screen, ``ESC ]52;c;…`` writes the
+clipboard, a C1 ``CSI`` does the same as ``ESC [`` on some terminals, and bidi overrides reorder what
+is shown. ``printable`` removes them before anything is printed; ``terminal_json`` keeps JSON
+lossless by writing them as ``\\uXXXX`` escapes instead.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
+
+_BIDI_CONTROLS = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+# C0 (tab and newline decided per call), DEL, C1, and the bidi controls.
+_CONTROLS = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *_BIDI_CONTROLS]
+_STRIP = {code: None for code in _CONTROLS}
+_MULTILINE = {**_STRIP, ord("\n"): "\n", ord("\t"): "\t"}
+_ONE_LINE = {**_STRIP, ord("\n"): " ", ord("\t"): " ", ord("\r"): " "}
+# What json.dumps(ensure_ascii=False) leaves raw: everything but C0, which it escapes itself.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in _CONTROLS if code >= 0x7F}
+
+
+def printable(text: str, *, multiline: bool = False) -> str:
+    """``text`` without control characters a terminal would act on.
+
+    ``multiline`` keeps newlines and tabs (a message body); otherwise they become spaces (a cell).
+    """
+    return text.translate(_MULTILINE if multiline else _ONE_LINE)
+
+
+def terminal_json(data: Any) -> str:
+    """Indented JSON, non-ASCII text readable, control characters escaped (so it decodes unchanged)."""
+    return json.dumps(data, indent=2, ensure_ascii=False).translate(_JSON_ESCAPES)
 
 
 def age(seconds: float | None) -> str:
@@ -24,13 +54,18 @@ def iso(epoch_seconds: float) -> str:
 
 
 def excerpt(text: str, width: int) -> str:
-    """One line, at most ``width`` characters (an ellipsis marks a cut)."""
-    line = " ".join(text.split())
+    """One printable line, at most ``width`` characters (an ellipsis marks a cut)."""
+    line = " ".join(printable(text).split())
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest cell, two spaces apart; the last column is not padded."""
+    """Columns padded to their widest cell, two spaces apart; the last column is not padded.
+
+    Every cell is made ``printable`` first: a control character would both act and skew the columns.
+    """
+    headers = [printable(str(cell)) for cell in headers]
+    rows = [[printable(str(cell)) for cell in row] for row in rows]
     widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     lines = []
     for row in [headers, *rows]:

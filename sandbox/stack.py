@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,44 @@ class Options:
     env_file: Path | None = field(default_factory=lambda: Path(".env"))
 
 
+@dataclass(frozen=True)
+class PrivateNetworks:
+    """Whether ``check`` may reach this machine and its network, and the banner's words for it."""
+
+    allowed: bool
+    why: str
+
+    def env(self) -> dict[str, str]:
+        return {"CHECK_ALLOW_PRIVATE_NETWORKS": "true" if self.allowed else "false"}
+
+
+def private_networks(real_slack: bool, environ: Mapping[str, str]) -> PrivateNetworks:
+    """The worker's ``CHECK_ALLOW_PRIVATE_NETWORKS`` for the sandbox's mode.
+
+    With the stand-in only the developer talks to the bot, and checking ``http://localhost:…`` is
+    what they want. Connected to real Slack, anyone in the workspace could make the bot probe this
+    machine (moto's ``/moto-api/``) and its LAN: refused unless the developer set the variable
+    themselves (environment or ``.env``).
+    """
+    chosen = environ.get("CHECK_ALLOW_PRIVATE_NETWORKS", "").strip()
+    if chosen:
+        allowed = env_flag(chosen)
+        whose = "set by you: CHECK_ALLOW_PRIVATE_NETWORKS=" + chosen
+        if allowed and real_slack:
+            whose += "; anyone in the workspace can make `check` reach this machine and its network"
+        return PrivateNetworks(allowed, whose)
+    if real_slack:
+        return PrivateNetworks(
+            False, "real Slack: anyone in the workspace may ask (CHECK_ALLOW_PRIVATE_NETWORKS=true allows)"
+        )
+    return PrivateNetworks(True, "the stand-in: only you can ask")
+
+
+def env_flag(raw: str) -> bool:
+    """Read as ``shared.config.env_bool`` reads it in the worker."""
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
 def read_env_file(path: Path | None) -> dict[str, str]:
     """``KEY=value`` lines of a ``.env`` file (comments and blank lines skipped, quotes stripped)."""
     if path is None or not path.is_file():
@@ -65,6 +104,7 @@ class Stack:
         self.poller: SqsPoller | None = None
         self.resources: resources.Resources | None = None
         self.real_slack = False
+        self.private_networks = PrivateNetworks(False, "not started")
 
     # ----- start ---------------------------------------------------------------------------------
 
@@ -74,7 +114,8 @@ class Stack:
         self.real_slack = bool(os.environ.get("SLACK_BOT_TOKEN") and os.environ.get("SLACK_SIGNING_SECRET"))
         if not os.environ.get("SLACK_SIGNING_SECRET"):
             os.environ["SLACK_SIGNING_SECRET"] = DEV_SIGNING_SECRET
-        os.environ.setdefault("CHECK_ALLOW_PRIVATE_NETWORKS", "true")
+        self.private_networks = private_networks(self.real_slack, os.environ)
+        os.environ.update(self.private_networks.env())
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines would drown the console
         # moto answers in milliseconds when idle but far slower than SQS under load on a small machine:
         # one patient attempt (2 s, still inside Slack's 3 s) instead of two quick ones.
@@ -183,6 +224,8 @@ class Stack:
             f"  replies             {self.front.url}/sandbox/messages"
             if not self.real_slack
             else "  replies             real Slack (SLACK_BOT_TOKEN is set)",
+            f"  private networks    {'allowed' if self.private_networks.allowed else 'refused'} to `check`"
+            f" ({self.private_networks.why})",
             f"  moto (AWS)          {self.moto.url}",
             f"  work queue          {self.resources.queue_url}",
             f"  signing secret      {secret if secret == DEV_SIGNING_SECRET else '(from SLACK_SIGNING_SECRET)'}",

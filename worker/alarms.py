@@ -4,6 +4,11 @@ The template subscribes the work queue to the alarm topic. What arrives is SNS's
 (``{"Type": "Notification", "TopicArn": …, "Message": "<the alarm as a JSON string>"}``) with the
 alarm's JSON inside it: both layers are unwrapped here and rendered as a readable alert with the
 queue depths and the command to run next.
+
+Only the stack's own topic (``ALARM_TOPIC_ARN``) is believed: an SNS-shaped body naming any other
+topic, or any topic when none is configured, is not posted (``refusal`` says why). The topic's policy
+lets only CloudWatch of this account publish, and everything the notification says (alarm name,
+description, reason…) is escaped, so that it cannot ping the channel or hide a link.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from worker.mrkdwn import escape
 from worker.slack import Reply
 
 NEXT_STEP = {
@@ -31,6 +37,7 @@ class Alarm:
     description: str
     metric: str
     queue: str | None  # the QueueName dimension, for queue alarms
+    topic_arn: str = ""  # the SNS topic it came through, as the notification says
 
 
 def read(body: str) -> Alarm | None:
@@ -58,6 +65,7 @@ def read(body: str) -> Alarm | None:
             "",
             "",
             None,
+            _topic(outer),
         )
     trigger = inner.get("Trigger")
     trigger = trigger if isinstance(trigger, dict) else {}
@@ -71,26 +79,42 @@ def read(body: str) -> Alarm | None:
         description=str(inner.get("AlarmDescription") or ""),
         metric=str(trigger.get("MetricName", "")),
         queue=_dimension(trigger, "QueueName"),
+        topic_arn=_topic(outer),
     )
 
 
+def refusal(alarm: Alarm, trusted_topic_arn: str) -> str | None:
+    """Why this notification must not be posted, or None when it came from the trusted topic."""
+    if not trusted_topic_arn:
+        return "an SNS notification, but ALARM_TOPIC_ARN is not set: alarms are not trusted"
+    if alarm.topic_arn != trusted_topic_arn:
+        return f"an SNS notification from another topic ({alarm.topic_arn[:200]!r}): not posted"
+    return None
+
+
 def render(alarm: Alarm, depths: dict[str, dict[str, int]]) -> Reply:
+    """The alert as posted: every text from the notification escaped, only our own markup live."""
     emoji = {"ALARM": ":rotating_light:", "OK": ":white_check_mark:"}.get(alarm.state, ":information_source:")
     lines = [
-        f"{emoji} *{alarm.state}*: {alarm.name}"
-        + (f" (was {alarm.previous_state})" if alarm.previous_state else "")
+        f"{emoji} *{escape(alarm.state)}*: {escape(alarm.name)}"
+        + (f" (was {escape(alarm.previous_state)})" if alarm.previous_state else "")
     ]
     if alarm.description:
-        lines.append(alarm.description)
+        lines.append(escape(alarm.description))
     if alarm.since:
-        lines.append(f"since {alarm.since}")
+        lines.append(f"since {escape(alarm.since)}")
     if alarm.reason:
-        lines.append(f"> {alarm.reason}")
+        lines.append(f"> {escape(alarm.reason)}")
     for name, depth in depths.items():
         lines.append(f"{name}: {depth['visible']} waiting, {depth['in_flight']} in flight")
     lines.append(NEXT_STEP.get(alarm.state, NEXT_STEP["ALARM"]))
     text = "\n".join(lines)
     return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+
+
+def _topic(outer: dict[str, Any]) -> str:
+    topic = outer.get("TopicArn")
+    return topic if isinstance(topic, str) else ""
 
 
 def _dimension(trigger: dict[str, Any], name: str) -> str | None:

@@ -38,6 +38,7 @@ class Settings:
     min_start_seconds: float = MIN_START_SECONDS
     queue_url: str = ""
     ops_channel: str = ""  # where CloudWatch alarms are posted
+    alarm_topic_arn: str = ""  # the only SNS topic whose notifications are posted (unset: none)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ def _process(record: dict[str, Any], message_id: str, deadline: float, settings:
     body = raw if isinstance(raw, str) else ""
     alarm = alarms.read(body)
     if alarm is not None:
+        refused = alarms.refusal(alarm, settings.alarm_topic_arn)
+        if refused:
+            return Outcome(message_id, "ignored", refused)
         work = _alarm_work(alarm, settings)
         if work is None:
             return Outcome(message_id, "ignored", "an alarm, but OPS_CHANNEL is not set")

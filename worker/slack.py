@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -25,6 +26,8 @@ from slack_sdk.webhook import WebhookClient
 from shared.config import DEFAULT_SLACK_API_URL, env
 from worker.errors import PERMANENT_SLACK_ERRORS, Permanent, Transient
 
+SLACK_HOOKS_ORIGIN = ("https", "hooks.slack.com", 443)  # where Slack's own response_urls point
+DEFAULT_PORTS = {"https": 443, "http": 80}
 MAX_CALL_SECONDS = 10.0  # one HTTP call to Slack
 SAFETY_SECONDS = 0.5  # left for settling the record after the last retry
 
@@ -129,6 +132,8 @@ def call(client: WebClient, method: str, **kwargs: Any) -> dict[str, Any]:
 
 def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_original: bool = False) -> None:
     """Answer a slash command or an interaction through its ``response_url`` (5 uses in 30 minutes)."""
+    if not trusted_response_url(url):
+        raise Permanent("forged response_url")
     client = WebhookClient(url=url, timeout=_timeout(deadline), retry_handlers=[_DeadlineRetry(deadline)])
     body: dict[str, Any] = {
         "text": reply.text,
@@ -150,3 +155,36 @@ def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_ori
     if text in PERMANENT_SLACK_ERRORS or response.status_code in (400, 403, 404, 410):
         raise Permanent(f"response_url error: {text or response.status_code}")
     raise Transient(f"response_url: HTTP {response.status_code} {text}".strip())
+
+
+def trusted_response_url(url: str) -> bool:
+    """Whether ``url`` may be posted to: Slack's hooks host, or the origin of a non-Slack ``SLACK_API_URL``.
+
+    A ``response_url`` arrives in the payload, so whoever can get a payload queued chooses it; posting
+    to any URL would make the worker a proxy into its own network. Only the exact origin (scheme, host,
+    port) counts: userinfo (``https://hooks.slack.com@evil.example/``), another port, ``http``, a
+    trailing dot or a look-alike host are all refused. The sandbox and the tests answer on the origin of
+    their stand-in's ``SLACK_API_URL``; with Slack's own API URL only ``https://hooks.slack.com`` is trusted.
+    """
+    origin = _origin(url)
+    if origin is None:
+        return False
+    trusted = {SLACK_HOOKS_ORIGIN}
+    api_origin = _origin(env("SLACK_API_URL") or DEFAULT_SLACK_API_URL)
+    if api_origin is not None and api_origin != _origin(DEFAULT_SLACK_API_URL):
+        trusted.add(api_origin)
+    return origin in trusted
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of a plain ``http(s)://host[:port]/…`` URL; None for anything unusual."""
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        return None  # whitespace and controls: parsers and HTTP clients disagree about them
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
+        return None
+    return parts.scheme, parts.hostname, port if port is not None else DEFAULT_PORTS[parts.scheme]

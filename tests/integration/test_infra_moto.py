@@ -1,7 +1,8 @@
 """The template deployed into moto's CloudFormation (moto server over HTTP), and the sandbox made from it.
 
 moto cannot create every resource type: ``infra.template.MOTO_UNSUPPORTED`` lists those removed from
-the deployed copy (Function URL, secrets, alarms, SNS subscriptions, the queue policy, the HTTP API),
+the deployed copy (Function URL, secrets, alarms, SNS subscriptions, the queue and topic policies, the
+HTTP API),
 and their settings are asserted on the template in ``tests/unit/test_infra_template.py``. The two
 secrets are created in moto first and their ARNs stand in for the template's; the Function URL gets a
 stand-in URL in the ``SlackRequestUrl`` output.
@@ -99,6 +100,7 @@ def test_the_stack_has_every_output_the_ops_cli_reads(stack: Stack) -> None:
     assert stack.outputs["WorkQueueUrl"].endswith(f"/{stack.name}-work")
     assert stack.outputs["DeadLetterQueueUrl"].endswith(f"/{stack.name}-dlq")
     assert stack.outputs["AlarmTopicArn"].startswith("arn:aws:sns:")
+    assert stack.outputs["AlarmTopicArn"].endswith(f":{stack.name}-alarms")  # the name the key policy uses
 
 
 def test_both_functions_exist_as_the_template_says(stack: Stack) -> None:
@@ -118,8 +120,17 @@ def test_both_functions_exist_as_the_template_says(stack: Stack) -> None:
     assert variables["DLQ_URL"] == stack.outputs["DeadLetterQueueUrl"]
     assert variables["STATE_TABLE"] == stack.outputs["StateTableName"]
     assert variables["SLACK_BOT_TOKEN_ARN"] == stack.secrets["SlackBotTokenSecret"]
+    assert variables["ALARM_TOPIC_ARN"] == stack.outputs["AlarmTopicArn"]
     assert ingest["Role"].endswith(stack.resources["IngestRole"])
     assert worker["Role"].endswith(stack.resources["WorkerRole"])
+
+
+def test_the_ingest_has_its_reserved_concurrency_and_the_worker_none(stack: Stack) -> None:
+    lambda_ = stack.client("lambda")
+    ingest = lambda_.get_function_concurrency(FunctionName=stack.resources["IngestFunction"])
+    worker = lambda_.get_function_concurrency(FunctionName=stack.resources["WorkerFunction"])
+    assert ingest.get("ReservedConcurrentExecutions") == 50
+    assert "ReservedConcurrentExecutions" not in worker
 
 
 def test_the_worker_is_fed_by_the_work_queue_with_partial_batch_responses(stack: Stack) -> None:

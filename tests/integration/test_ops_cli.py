@@ -151,6 +151,47 @@ def test_show_prints_the_envelope_its_attributes_and_the_error_history(
     assert "(none recorded)" in unreadable.out
 
 
+# What a terminal would obey: clear the screen, write the clipboard (OSC 52), a C1 CSI, a bidi override.
+HOSTILE = "\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07\x9b31m\u202eevil\r"
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_list_and_show_print_no_terminal_control_characters(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mention = json.loads(sr.mention(f"<@UBOT> ping {HOSTILE} tail", channel=f"C0{HOSTILE}"))
+    body = schema.dumps(schema.build("event", mention, received_at=0.0, request_id="r-1"))
+    attributes = schema.dead_letter_attributes({}, f"slack error: {HOSTILE} end", "permanent", "m-1")
+    readable = aws.sqs.send_message(
+        QueueUrl=aws.resources.dlq_url, MessageBody=body, MessageAttributes=attributes
+    )
+    unreadable = aws.sqs.send_message(
+        QueueUrl=aws.resources.dlq_url, MessageBody=f"not json {HOSTILE}\nline 2"
+    )
+
+    listed = slackbot(capsys, "dlq", "list")
+    as_json = slackbot(capsys, "dlq", "list", "--json")
+    shown = slackbot(capsys, "dlq", "show", readable["MessageId"])
+    shown_raw = slackbot(capsys, "dlq", "show", unreadable["MessageId"])
+    for result in (listed, as_json, shown, shown_raw):
+        assert result.code == 0, result.err
+        assert TERMINAL_CONTROLS.findall(result.out + result.err) == []
+    # What is left is still there to read.
+    assert "<@UBOT> ping [2J]52;c;cm0gLXJmIH4" in listed.out
+    assert "slack error: [2J]52;c;cm0gLXJmIH4=31mevil end" in listed.out
+    items = {item["id"]: item for item in json.loads(as_json.out)}
+    assert items[readable["MessageId"]]["reason"] == "slack error: [2J]52;c;cm0gLXJmIH4=31mevil  end"
+    assert TERMINAL_CONTROLS.findall(json.dumps(items, ensure_ascii=False)) == []
+    # The envelope in `show` stays exact: its controls are JSON escapes, decoded back unchanged.
+    envelope = json.loads(_section(shown.out, "envelope:", "message attributes:"))
+    assert envelope["payload"]["event"]["text"] == f"<@UBOT> ping {HOSTILE} tail"
+    assert "not json [2J]52;c;cm0gLXJmIH4=31mevil\nline 2" in shown_raw.out  # newlines kept in a body
+
+    dropped = slackbot(capsys, "dlq", "drop", readable["MessageId"], "--yes")
+    assert dropped.code == 0 and TERMINAL_CONTROLS.findall(dropped.out + dropped.err) == []
+    assert "slack error: [2J]52;c;cm0gLXJmIH4=31mevil  end" in dropped.out
+
+
 def _section(text: str, start: str, end: str | None) -> str:
     after = text.split(start, 1)[1]
     return (after.split(end, 1)[0] if end else after).strip()

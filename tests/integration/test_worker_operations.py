@@ -29,12 +29,32 @@ ALARM = {
 }
 
 
+@pytest.fixture(autouse=True)
+def no_ops_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sets what it needs; none inherits the developer's shell."""
+    for name in ("OPS_CHANNEL", "OPS_USERS", "ALARM_TOPIC_ARN"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def alarm_topic(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> str:
     """The alarm topic with the work queue subscribed, as the template wires them."""
     monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
     sns = boto3.client("sns")
     topic = sns.create_topic(Name=f"alarms-{pipeline.queue_url.rsplit('/', 1)[1]}")["TopicArn"]
+    queue_arn = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    monkeypatch.setenv("ALARM_TOPIC_ARN", topic)  # the template sets it to the stack's own topic
+    return str(topic)
+
+
+@pytest.fixture
+def other_topic(pipeline: Pipeline) -> str:
+    """Another SNS topic that delivers to the same work queue (a forger with SNS of their own)."""
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name=f"not-ours-{pipeline.queue_url.rsplit('/', 1)[1]}")["TopicArn"]
     queue_arn = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
@@ -70,24 +90,139 @@ def test_without_an_ops_channel_alarms_are_dropped_not_retried(
     assert invocation.failed == [] and pipeline.replies() == []
 
 
-def test_the_dlq_skill_reports_depth_and_reasons(pipeline: Pipeline) -> None:
+def test_a_forged_alarm_from_another_topic_is_not_posted(
+    pipeline: Pipeline, alarm_topic: str, other_topic: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = {**ALARM, "AlarmName": "slackbot-dead-letters", "AlarmDescription": "<!channel> log in again"}
+    boto3.client("sns").publish(TopicArn=other_topic, Message=json.dumps(forged))
+    (invocation,) = pipeline.drain()
+    assert invocation.failed == [] and pipeline.replies() == [] and pipeline.dead_letters() == []
+    (record,) = [line for line in _json_lines(capsys.readouterr().out) if line.get("message") == "record"]
+    assert record["outcome"] == "ignored" and other_topic in record["reason"]
+
+
+def test_a_forged_sns_body_sent_straight_to_the_queue_is_not_posted(
+    pipeline: Pipeline, alarm_topic: str
+) -> None:
+    body = {
+        "Type": "Notification",
+        "MessageId": "forged-1",
+        "TopicArn": alarm_topic.rsplit(":", 1)[0] + ":someone-elses-topic",
+        "Message": json.dumps(ALARM),
+    }
+    pipeline.send_raw(json.dumps(body))
+    (invocation,) = pipeline.drain()
+    assert invocation.failed == [] and pipeline.replies() == [] and pipeline.dead_letters() == []
+
+
+def test_without_alarm_topic_arn_no_notification_is_trusted(
+    pipeline: Pipeline, alarm_topic: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("ALARM_TOPIC_ARN")
+    boto3.client("sns").publish(TopicArn=alarm_topic, Message=json.dumps(ALARM))
+    (invocation,) = pipeline.drain()
+    assert invocation.failed == [] and pipeline.replies() == []
+    (record,) = [line for line in _json_lines(capsys.readouterr().out) if line.get("message") == "record"]
+    assert record["outcome"] == "ignored" and "ALARM_TOPIC_ARN is not set" in record["reason"]
+
+
+def test_an_alarms_own_text_is_escaped(pipeline: Pipeline, alarm_topic: str) -> None:
+    alarm = {
+        **ALARM,
+        "AlarmName": "dead <https://evil.example/login|Slack: session expired>",
+        "AlarmDescription": "<!channel> look & see <@U0BOSS>",
+        "NewStateReason": "Threshold <!here> crossed",
+    }
+    boto3.client("sns").publish(TopicArn=alarm_topic, Message=json.dumps(alarm))
+    pipeline.drain()
+    (post,) = pipeline.replies()
+    text = post["args"]["text"]
+    assert "&lt;!channel&gt; look &amp; see &lt;@U0BOSS&gt;" in text
+    assert "dead &lt;https://evil.example/login|Slack: session expired&gt;" in text
+    assert "Threshold &lt;!here&gt; crossed" in text
+    assert "<!" not in text and "<@" not in text and "<http" not in text
+    assert post["args"]["blocks"][0]["text"]["text"] == text
+
+
+def _kill_three(pipeline: Pipeline) -> None:
     pipeline.slack.add_fault(method="chat.postMessage", status=200, error="not_in_channel", times=2)
     pipeline.post(sr.mention("<@UBOT> ping", channel="C0KICKED"))
     pipeline.post(sr.mention("<@UBOT> ping", channel="C0KICKED"))
     pipeline.send_raw("garbage")
     pipeline.drain()
     assert pipeline.replies() == []
-    pipeline.post(sr.direct_message("dlq"))
+
+
+def test_the_dlq_skill_reports_depth_and_reasons_in_the_ops_channel(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
+    _kill_three(pipeline)
+    pipeline.post(sr.mention("<@UBOT> dlq", channel="C0OPS"))
     pipeline.drain()
     (reply,) = pipeline.replies()
+    assert reply["args"]["channel"] == "C0OPS"
     text = reply["args"]["text"]
     assert "3 dead letters" in text
     assert "2 × slack error: not_in_channel" in text and "1 × body is not JSON" in text
     assert len(pipeline.dead_letters()) == 3  # reading them did not remove them
 
 
-def test_the_dlq_skill_says_when_all_is_well(pipeline: Pipeline) -> None:
+@pytest.mark.parametrize(
+    "ask",
+    [
+        sr.mention("<@UBOT> dlq", channel="C0GENERAL"),
+        sr.direct_message("dlq"),
+    ],
+    ids=["another channel", "a direct message"],
+)
+def test_the_dlq_skill_shows_no_reason_outside_the_ops_channel(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, ask: bytes
+) -> None:
+    monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
+    _kill_three(pipeline)
+    pipeline.post(ask)
+    pipeline.drain()
+    (reply,) = pipeline.reply_texts()
+    assert reply == "`dlq` answers only in the ops channel <#C0OPS>."
+
+
+def test_the_dlq_skill_by_slash_command_answers_in_the_ops_channel_only(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPS_CHANNEL", "C0001")  # the channel sr.slash_command comes from
+    pipeline.command("dlq")
+    pipeline.drain()
+    monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
+    pipeline.command("dlq")
+    pipeline.drain()
+    in_ops, elsewhere = pipeline.reply_texts()
+    assert "empty" in in_ops
+    assert elsewhere == "`dlq` answers only in the ops channel <#C0OPS>."
+
+
+def test_the_dlq_skill_answers_the_ops_users_anywhere(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
+    monkeypatch.setenv("OPS_USERS", "U0SRE, U0HUMAN")
+    _kill_three(pipeline)
+    pipeline.post(sr.direct_message("dlq"))  # from U0HUMAN
+    pipeline.drain()
+    (reply,) = pipeline.reply_texts()
+    assert "3 dead letters" in reply
+
+
+def test_without_an_ops_channel_the_dlq_skill_says_so(pipeline: Pipeline) -> None:
     pipeline.post(sr.direct_message("dlq"))
+    pipeline.drain()
+    (reply,) = pipeline.reply_texts()
+    assert reply == "`dlq` answers only in the ops channel, and none is configured (OPS_CHANNEL)."
+
+
+def test_the_dlq_skill_says_when_all_is_well(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
+    pipeline.post(sr.mention("<@UBOT> dlq", channel="C0OPS"))
     pipeline.drain()
     assert "empty" in pipeline.reply_texts()[0]
 

@@ -78,6 +78,7 @@ def test_the_worker_gets_its_settings_and_reports_partial_batch_failures(sam: di
     assert variables["SLACK_BOT_TOKEN_ARN"] == ref("SlackBotTokenSecret")
     assert variables["SLACK_API_URL"] == ref("SlackApiUrl")
     assert variables["OPS_CHANNEL"] == ref("OpsChannel") and param_default(sam, "OpsChannel") == ""
+    assert variables["ALARM_TOPIC_ARN"] == ref("AlarmTopic")  # the only topic whose alarms are posted
     assert variables["WORKER_CONCURRENCY"] == ref("WorkerRecordConcurrency")
     assert variables["POWERTOOLS_SERVICE_NAME"] == "slackbot"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "SlackbotPipeline"
@@ -105,6 +106,44 @@ def test_the_worker_may_join_a_vpc_but_does_not_by_default(sam: dict[str, Any]) 
     assert sam["Conditions"]["UseVpc"] == {
         "Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", ref("SubnetIds")]}, ""]}]
     }
+
+
+def test_the_ingest_reserves_concurrency_by_default_and_zero_or_empty_turns_it_off(
+    sam: dict[str, Any],
+) -> None:
+    parameter = sam["Parameters"]["IngestReservedConcurrency"]
+    assert parameter["Default"] == "50"
+    assert re.fullmatch(parameter["AllowedPattern"], "") and re.fullmatch(parameter["AllowedPattern"], "0")
+    assert not re.fullmatch(parameter["AllowedPattern"], "-1")
+    condition, reserved, unreserved = props(sam, "IngestFunction")["ReservedConcurrentExecutions"]["Fn::If"]
+    assert (condition, reserved, unreserved) == (
+        "ReserveIngestConcurrency",
+        ref("IngestReservedConcurrency"),
+        ref("AWS::NoValue"),
+    )
+    # The worker keeps the account's unreserved pool; its own ceiling is the event source mapping's.
+    assert "ReservedConcurrentExecutions" not in props(sam, "WorkerFunction")
+
+
+@pytest.mark.parametrize(("value", "reserves"), [("50", True), ("7", True), ("0", False), ("", False)])
+def test_zero_or_empty_reserves_nothing(sam: dict[str, Any], value: str, reserves: bool) -> None:
+    condition = sam["Conditions"]["ReserveIngestConcurrency"]
+    assert _evaluate(condition, {"IngestReservedConcurrency": value}) is reserves
+
+
+def _evaluate(condition: Any, parameters: dict[str, str]) -> Any:
+    """A condition's value for these parameters (Fn::Not, Fn::Or, Fn::Equals and Ref only)."""
+    if isinstance(condition, dict):
+        ((fn, arg),) = condition.items()
+        if fn == "Ref":
+            return parameters[arg]
+        values = [_evaluate(a, parameters) for a in arg]
+        return {
+            "Fn::Not": lambda: not values[0],
+            "Fn::Or": lambda: any(values),
+            "Fn::Equals": lambda: values[0] == values[1],
+        }[fn]()
+    return condition
 
 
 def test_each_function_logs_to_its_own_group_with_retention(sam: dict[str, Any]) -> None:
@@ -238,6 +277,42 @@ def test_alarm_notifications_reach_the_work_queue_for_the_ops_channel(sam: dict[
         if isinstance(s["Principal"].get("Service"), str)
     }
     assert {"cloudwatch.amazonaws.com", "sns.amazonaws.com"} <= services  # else alarms cannot publish
+
+
+THIS_ACCOUNT = {"aws:SourceAccount": ref("AWS::AccountId")}
+THIS_ACCOUNTS_ALARMS = {
+    "aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"}
+}
+
+
+def test_only_cloudwatch_of_this_account_may_publish_to_the_alarm_topic(sam: dict[str, Any]) -> None:
+    (policy,) = infra.resources_of_type(sam, "AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [ref("AlarmTopic")]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == ref("AlarmTopic")
+    assert statement["Condition"] == {"StringEquals": THIS_ACCOUNT, "ArnLike": THIS_ACCOUNTS_ALARMS}
+
+
+def test_the_keys_service_statements_hold_only_for_this_account_and_stack(sam: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in props(sam, "LogsAndAlarmsKey")["KeyPolicy"]["Statement"]}
+    alarms = statements["CloudWatchAlarms"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"] == {"StringEquals": THIS_ACCOUNT, "ArnLike": THIS_ACCOUNTS_ALARMS}
+    topic = statements["AlarmTopicToWorkQueue"]
+    assert topic["Principal"] == {"Service": "sns.amazonaws.com"}
+    topic_arn = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-alarms"
+    assert topic["Condition"] == {
+        "StringEquals": THIS_ACCOUNT,
+        "ArnEquals": {"aws:SourceArn": {"Fn::Sub": topic_arn}},
+    }
+    # The key names the topic by its ARN: the topic must carry exactly that name.
+    assert props(sam, "AlarmTopic")["TopicName"] == {"Fn::Sub": "${AWS::StackName}-alarms"}
+    for statement in statements.values():  # every service principal is bound by a condition
+        if "Service" in statement["Principal"]:
+            assert statement.get("Condition"), statement["Sid"]
 
 
 # ----- front door and outputs -----------------------------------------------------------------------
@@ -384,8 +459,7 @@ def test_the_worker_gets_exactly_what_it_uses(translated: dict[str, Any]) -> Non
         repr(getatt("StateTable", "Arn")): {
             "dynamodb:GetItem",
             "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
+            "dynamodb:UpdateItem",  # no DeleteItem: nothing deletes (a claim ends by TTL)
         }
     }
     assert grants(translated, "WorkerRole", "secretsmanager") == {
