@@ -57,7 +57,7 @@ class Outcome:
 class Work:
     """What one record asks for once it is read: its ids, how to answer, and where the answer goes."""
 
-    keys: list[str]
+    key: str  # the state-table id claimed before acting (see shared.envelope.dedupe_key)
     respond: Callable[[], slack.Reply]
     destination: route.Destination
     what: str
@@ -110,10 +110,10 @@ def _process(record: dict[str, Any], message_id: str, deadline: float, settings:
     except Poison as poison:
         return _dead_letter(record, message_id, poison, settings, claim=None)
     job = route.plan(envelope, deadline)
-    keys = envelope.dedupe_keys() or [f"sqs:{message_id}"]
+    key = envelope.dedupe_key() or f"sqs:{message_id}"
     if job is None:
-        return Outcome(message_id, "ignored", f"not handled: {_what(envelope)}", keys[0])
-    work = Work(keys, job.run, job.destination, _what(envelope), job.ask.slack_time)
+        return Outcome(message_id, "ignored", f"not handled: {_what(envelope)}", key)
+    work = Work(key, job.run, job.destination, _what(envelope), job.ask.slack_time)
     return _claim_and_act(work, record, message_id, deadline, settings)
 
 
@@ -124,8 +124,8 @@ def _alarm_work(alarm: alarms.Alarm, settings: Settings) -> Work | None:
     def respond() -> slack.Reply:
         return alarms.render(alarm, _queue_depths(settings))
 
-    keys = [f"alarm:{alarm.notification_id or alarm.name + alarm.since}"]
-    return Work(keys, respond, route.PostMessage(settings.ops_channel), f"alarm {alarm.name} {alarm.state}")
+    key = f"alarm:{alarm.notification_id or alarm.name + alarm.since}"
+    return Work(key, respond, route.PostMessage(settings.ops_channel), f"alarm {alarm.name} {alarm.state}")
 
 
 def _queue_depths(settings: Settings) -> dict[str, dict[str, int]]:
@@ -140,7 +140,7 @@ def _queue_depths(settings: Settings) -> dict[str, dict[str, int]]:
 def _claim_and_act(
     work: Work, record: dict[str, Any], message_id: str, deadline: float, settings: Settings
 ) -> Outcome:
-    correlation_id = work.keys[0]
+    correlation_id = work.key
     state = settings.state
     if state is None:
         return Outcome(
@@ -150,7 +150,7 @@ def _claim_and_act(
             correlation_id,
         )
     try:
-        claim = state.claim(work.keys, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0))
+        claim = state.claim(work.key, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0))
     except Transient as error:
         return Outcome(message_id, "failed", error.reason, correlation_id)
     if not claim.won and claim.held_by_an_earlier_attempt:
