@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,7 +66,7 @@ def test_a_burst_then_the_steady_pace() -> None:
         turns.finished(index)
     assert at[2] < 0.04  # the burst goes at once
     assert at[5] >= 0.14  # then one per interval: three more intervals
-    gaps = [later - earlier for earlier, later in zip(at[2:], at[3:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(at[2:])]
     assert all(gap >= 0.04 for gap in gaps)
 
 
