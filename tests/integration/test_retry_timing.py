@@ -55,7 +55,9 @@ def test_a_transient_failure_comes_back_after_its_backoff(slow_queue_pipeline: P
     assert second.failed == [] and len(pipeline.replies()) == 1
 
 
-def test_a_429_whose_retry_after_does_not_fit_comes_back_after_retry_after(slow_queue_pipeline: Pipeline) -> None:
+def test_a_429_whose_retry_after_does_not_fit_comes_back_after_retry_after(
+    slow_queue_pipeline: Pipeline,
+) -> None:
     pipeline = slow_queue_pipeline
     pipeline.slack.add_fault(method="chat.postMessage", status=429, retry_after=3, times=1)
     pipeline.post(sr.mention("<@UBOT> ping"))
@@ -71,7 +73,9 @@ def test_a_429_whose_retry_after_does_not_fit_comes_back_after_retry_after(slow_
 def test_replies_to_one_channel_keep_their_order_at_slacks_pace(slow_queue_pipeline: Pipeline) -> None:
     pipeline = slow_queue_pipeline
     for n in range(5):
-        pipeline.post(sr.mention("<@UBOT> ping", channel="C0BUSY", extra={"thread_ts": f"1700000000.00000{n}"}))
+        pipeline.post(
+            sr.mention("<@UBOT> ping", channel="C0BUSY", extra={"thread_ts": f"1700000000.00000{n}"})
+        )
     messages: list[dict[str, Any]] = []
     while len(messages) < 5:
         messages += pipeline.receive(wait=1)

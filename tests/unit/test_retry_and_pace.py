@@ -16,7 +16,9 @@ from worker.pace import ChannelTurns
 @pytest.mark.parametrize(("receive", "ceiling"), [(1, 4), (2, 8), (3, 16), (4, 32), (5, 64), (9, 64)])
 def test_backoff_doubles_per_receive_with_full_jitter(receive: int, ceiling: int) -> None:
     assert retry.seconds_before_retry(receive, draw=lambda: 0.999999) == ceiling
-    assert retry.seconds_before_retry(receive, draw=lambda: 0.0) == 1  # never 0: SQS would hand it back at once
+    assert (
+        retry.seconds_before_retry(receive, draw=lambda: 0.0) == 1
+    )  # never 0: SQS would hand it back at once
     waits = {retry.seconds_before_retry(receive) for _ in range(300)}
     assert min(waits) >= 1 and max(waits) <= ceiling and len(waits) > 1
 
