@@ -82,9 +82,9 @@ def handle(
     kind = decision.kind if isinstance(decision, Work) else "event"
     summary = envelope.summary(kind, decision.payload)
     fields: dict[str, Any] = dict(summary)
-    keys = envelope.dedupe_keys(kind, decision.payload)
-    if keys:  # the same id the worker logs: one search finds a Slack action's whole path
-        fields["correlation_id"] = keys[0]
+    key = envelope.dedupe_key(kind, decision.payload)
+    if key:  # the same id the worker logs: one search finds a Slack action's whole path
+        fields["correlation_id"] = key
     fields.update(_retry_fields(request))
     if isinstance(decision, Ignore):
         return Outcome(HttpResponse(200), f"ignored_{decision.reason}", fields)

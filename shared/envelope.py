@@ -112,34 +112,32 @@ def message_attributes(envelope: Envelope, known: dict[str, str] | None = None) 
     return {name: {"DataType": "String", "StringValue": value[:256]} for name, value in fields.items()}
 
 
-def dedupe_keys(kind: str, payload: dict[str, Any]) -> list[str]:
-    """The state-table ids that identify one Slack action, whichever delivery carries it.
+def dedupe_key(kind: str, payload: dict[str, Any]) -> str | None:
+    """The one state-table id of a Slack action, whichever delivery carries it.
 
-    Slack has delivered one message under several event ids, so a message is also known by
-    (team, channel, ts). Slash commands and interactions carry a ``trigger_id`` unique to one
-    invocation. The first key is the record's primary id: its last error is kept there.
+    A message is known by (team, channel, ts): Slack has delivered one message under several event ids
+    (and as both ``app_mention`` and ``message``), and its retries carry the same message. Other events
+    are known by their ``event_id``; slash commands and interactions by the ``trigger_id`` unique to
+    one invocation, else (a click without one) by who clicked and when.
     """
-    keys: list[str] = []
     if kind == "event":
         event = payload.get("event")
         event = event if isinstance(event, dict) else {}
-        event_id = _nonempty(payload.get("event_id"))
-        if event_id:
-            keys.append(f"event:{event_id}")
         ts, channel = _nonempty(event.get("ts")), _nonempty(event.get("channel"))
         if event.get("type") in ("message", "app_mention") and ts and channel:
-            team = _nonempty(payload.get("team_id")) or ""
-            keys.append(f"message:{team}:{channel}:{ts}")
-    elif _nonempty(payload.get("trigger_id")):
-        keys.append(f"{kind}:{payload['trigger_id']}")
-    elif kind == "interaction":
+            return f"message:{_nonempty(payload.get('team_id')) or ''}:{channel}:{ts}"
+        event_id = _nonempty(payload.get("event_id"))
+        return f"event:{event_id}" if event_id else None
+    trigger_id = _nonempty(payload.get("trigger_id"))
+    if trigger_id:
+        return f"{kind}:{trigger_id}"
+    if kind == "interaction":
         actions = payload.get("actions")
         first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
-        user = _id_of(payload.get("user"))
         action_ts = _nonempty(first.get("action_ts"))
         if action_ts:
-            keys.append(f"interaction:{user}:{action_ts}")
-    return keys
+            return f"interaction:{_id_of(payload.get('user'))}:{action_ts}"
+    return None
 
 
 # Message attributes the worker adds when it dead-letters a record itself (SQS allows 10 in all).

@@ -103,4 +103,7 @@ def pipeline(
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
     monkeypatch.setenv("SLACK_API_URL", slack.api_url)
     monkeypatch.setenv("CHECK_ALLOW_PRIVATE_NETWORKS", "true")
+    # Failed records come back after 1 s instead of the 1–64 s backoff (tests/integration/test_retry_timing.py
+    # keeps the real schedule and the template's visibility timeout).
+    monkeypatch.setenv("RETRY_FIRST_WAIT_SECONDS", "0")
     return Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack)

@@ -12,15 +12,16 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
 from shared import envelope as schema
 from shared.log import get_logger, log, redact
-from worker import alarms, aws, deadletters, route, slack
+from worker import alarms, aws, deadletters, retry, route, slack
 from worker.envelope import Envelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
+from worker.pace import ChannelTurns
 from worker.state import Claim, StateTable
 
 logger = get_logger("worker")
@@ -58,31 +59,52 @@ class Outcome:
 class Work:
     """What one record asks for once it is read: its ids, how to answer, and where the answer goes."""
 
-    keys: list[str]
+    key: str  # the state-table id claimed before acting (see shared.envelope.dedupe_key)
     respond: Callable[[], slack.Reply]
     destination: route.Destination
     what: str
     slack_time: float | None = None
 
 
+# Posts to a channel wait for the records before them: ``Turn(channel)`` blocks until this record's turn.
+Turn = Callable[[str], None]
+
+
 def process_batch(records: list[dict[str, Any]], deadline: float, settings: Settings) -> list[Outcome]:
     if not records:
         return []
     workers = max(1, min(settings.concurrency, len(records)))
+    turns = ChannelTurns([_attributes(record).get("channel", {}).get("StringValue") for record in records])
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
-        futures = [pool.submit(process_record, record, deadline, settings) for record in records]
+        futures = [
+            pool.submit(process_record, record, deadline, settings, _turn(turns, index, deadline))
+            for index, record in enumerate(records)
+        ]
+        for index, future in enumerate(futures):  # a record's turn ends when it does, however it ends
+            future.add_done_callback(_finisher(turns, index))
     # The ``with`` block has joined every thread: each future is done.
     return [future.result() for future in futures]
 
 
-def process_record(record: dict[str, Any], deadline: float, settings: Settings) -> Outcome:
+def _turn(turns: ChannelTurns, index: int, deadline: float) -> Turn:
+    return lambda channel: turns.wait_turn(index, channel, deadline)
+
+
+def _finisher(turns: ChannelTurns, index: int) -> Callable[[Future[Outcome]], None]:
+    return lambda _: turns.finished(index)
+
+
+def process_record(
+    record: dict[str, Any], deadline: float, settings: Settings, turn: Turn | None = None
+) -> Outcome:
     message_id = str(record.get("messageId", "")) if isinstance(record, dict) else ""
     started = time.monotonic()
     try:
-        outcome = _process(record, message_id, deadline, settings)
+        outcome = _process(record, message_id, deadline, settings, turn)
     except Exception as error:  # a bug must not fail the batch: this record alone is retried
         logger.exception("record crashed", extra={"fields": {"message_id": message_id}})
         outcome = Outcome(message_id, "failed", f"unexpected {error.__class__.__name__}")
+        _come_back_later(record, None, settings)
     log(
         logger,
         "record",
@@ -95,8 +117,12 @@ def process_record(record: dict[str, Any], deadline: float, settings: Settings) 
     return outcome
 
 
-def _process(record: dict[str, Any], message_id: str, deadline: float, settings: Settings) -> Outcome:
+def _process(
+    record: dict[str, Any], message_id: str, deadline: float, settings: Settings, turn: Turn | None
+) -> Outcome:
     if deadline - time.monotonic() < settings.min_start_seconds:
+        # Not a failure of the record: it comes back at once for the next invocation.
+        _hide(record, 0, settings)
         return Outcome(message_id, "not_started", "too little time left in this invocation")
     raw = record.get("body") if isinstance(record, dict) else None
     body = raw if isinstance(raw, str) else ""
@@ -108,17 +134,17 @@ def _process(record: dict[str, Any], message_id: str, deadline: float, settings:
         work = _alarm_work(alarm, settings)
         if work is None:
             return Outcome(message_id, "ignored", "an alarm, but OPS_CHANNEL is not set")
-        return _claim_and_act(work, record, message_id, deadline, settings)
+        return _claim_and_act(work, record, message_id, deadline, settings, turn)
     try:
         envelope = read(body)
     except Poison as poison:
         return _dead_letter(record, message_id, poison, settings, claim=None)
     job = route.plan(envelope, deadline)
-    keys = envelope.dedupe_keys() or [f"sqs:{message_id}"]
+    key = envelope.dedupe_key() or f"sqs:{message_id}"
     if isinstance(job, route.Ignored):
-        return Outcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", keys[0])
-    work = Work(keys, job.run, job.destination, _what(envelope), job.ask.slack_time)
-    return _claim_and_act(work, record, message_id, deadline, settings)
+        return Outcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", key)
+    work = Work(key, job.run, job.destination, _what(envelope), job.ask.slack_time)
+    return _claim_and_act(work, record, message_id, deadline, settings, turn)
 
 
 def _alarm_work(alarm: alarms.Alarm, settings: Settings) -> Work | None:
@@ -128,8 +154,8 @@ def _alarm_work(alarm: alarms.Alarm, settings: Settings) -> Work | None:
     def respond() -> slack.Reply:
         return alarms.render(alarm, _queue_depths(settings))
 
-    keys = [f"alarm:{alarm.notification_id or alarm.name + alarm.since}"]
-    return Work(keys, respond, route.PostMessage(settings.ops_channel), f"alarm {alarm.name} {alarm.state}")
+    key = f"alarm:{alarm.notification_id or alarm.name + alarm.since}"
+    return Work(key, respond, route.PostMessage(settings.ops_channel), f"alarm {alarm.name} {alarm.state}")
 
 
 def _queue_depths(settings: Settings) -> dict[str, dict[str, int]]:
@@ -142,9 +168,14 @@ def _queue_depths(settings: Settings) -> dict[str, dict[str, int]]:
 
 
 def _claim_and_act(
-    work: Work, record: dict[str, Any], message_id: str, deadline: float, settings: Settings
+    work: Work,
+    record: dict[str, Any],
+    message_id: str,
+    deadline: float,
+    settings: Settings,
+    turn: Turn | None = None,
 ) -> Outcome:
-    correlation_id = work.keys[0]
+    correlation_id = work.key
     state = settings.state
     if state is None:
         return Outcome(
@@ -154,8 +185,9 @@ def _claim_and_act(
             correlation_id,
         )
     try:
-        claim = state.claim(work.keys, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0))
+        claim = state.claim(work.key, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0))
     except Transient as error:
+        _come_back_later(record, error, settings)
         return Outcome(message_id, "failed", error.reason, correlation_id)
     if not claim.won and claim.held_by_an_earlier_attempt:
         _come_back_after(record, claim.holder_lease_until, settings)
@@ -167,7 +199,10 @@ def _claim_and_act(
             message_id, "duplicate", f"already answered or in progress: {claim.duplicate_of}", correlation_id
         )
     try:
-        deliver(work.destination, work.respond(), settings.bot_token, deadline)
+        reply = work.respond()
+        if turn is not None and isinstance(work.destination, route.PostMessage | route.UpdateMessage):
+            turn(work.destination.channel)
+        deliver(work.destination, reply, settings.bot_token, deadline)
     except Permanent as error:
         return replace(
             _dead_letter(record, message_id, error, settings, claim=claim), correlation_id=correlation_id
@@ -178,6 +213,7 @@ def _claim_and_act(
             error.reason if isinstance(error, RecordFailure) else f"{error.__class__.__name__}: {error}"
         )
         _quietly(lambda: state.release(claim, reason))
+        _come_back_later(record, error if isinstance(error, Transient) else None, settings)
         return Outcome(message_id, "failed", reason, correlation_id)
     # The answer is out: a failure to record that must not make SQS deliver it again.
     _quietly(lambda: state.complete(claim))
@@ -187,14 +223,28 @@ def _claim_and_act(
 
 def _come_back_after(record: dict[str, Any], lease_until: float, settings: Settings) -> None:
     """Hide the record until the dead attempt's lease ends, so the retry does not burn SQS receives."""
+    _hide(record, int(min(max(lease_until - time.time() + 1, 0), 43_200)), settings)
+
+
+def _come_back_later(record: dict[str, Any], error: Transient | None, settings: Settings) -> None:
+    """A failed record returns after Slack's Retry-After or a backoff, not the queue's long default."""
+    attributes = record.get("attributes")
+    raw_count = attributes.get("ApproximateReceiveCount") if isinstance(attributes, dict) else None
+    receive_count = int(raw_count) if isinstance(raw_count, str) and raw_count.isdigit() else 1
+    retry_after = error.retry_after if error is not None else None
+    _hide(record, retry.seconds_before_retry(receive_count, retry_after), settings)
+
+
+def _hide(record: dict[str, Any], seconds: int, settings: Settings) -> None:
     receipt = record.get("receiptHandle")
     if not settings.queue_url or not isinstance(receipt, str):
         return
-    seconds = int(min(max(lease_until - time.time() + 1, 0), 43_200))
-    with contextlib.suppress(Exception):  # without it the record simply comes back sooner
+    try:
         aws.client("sqs").change_message_visibility(
             QueueUrl=settings.queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds
         )
+    except Exception:  # without it the queue's own visibility timeout applies: later, never lost
+        logger.warning("could not set the record's visibility", extra={"fields": {"seconds": seconds}})
 
 
 def deliver(destination: route.Destination, reply: slack.Reply, token: str, deadline: float) -> None:

@@ -230,5 +230,4 @@ def _read(message: dict[str, Any]) -> DeadLetter:
 def _primary_key(letter: DeadLetter) -> str | None:
     if letter.envelope is None:
         return None
-    keys = schema.dedupe_keys(str(letter.envelope.get("kind", "")), letter.envelope.get("payload") or {})
-    return keys[0] if keys else None
+    return schema.dedupe_key(str(letter.envelope.get("kind", "")), letter.envelope.get("payload") or {})

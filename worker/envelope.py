@@ -107,8 +107,8 @@ class Envelope(_Model):
     def interaction(self) -> Interaction:
         return _validated(Interaction, self.payload, self.kind)
 
-    def dedupe_keys(self) -> list[str]:
-        return schema.dedupe_keys(self.kind, self.payload)
+    def dedupe_key(self) -> str | None:
+        return schema.dedupe_key(self.kind, self.payload)
 
     def summary(self) -> dict[str, str]:
         return schema.summary(self.kind, self.payload)

@@ -24,6 +24,10 @@ class RecordFailure(Exception):
 class Transient(RecordFailure):
     category = "transient"
 
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after  # Slack's Retry-After, when it asked for patience
+
 
 class Permanent(RecordFailure):
     category = "permanent"

@@ -120,7 +120,8 @@ def call(client: WebClient, method: str, **kwargs: Any) -> dict[str, Any]:
         status = error.response.status_code
         if status == 429:
             raise Transient(
-                f"slack {method}: rate limited (Retry-After did not fit in the time left)"
+                f"slack {method}: rate limited (Retry-After did not fit in the time left)",
+                retry_after=_retry_after(dict(error.response.headers or {})),
             ) from None
         if code in PERMANENT_SLACK_ERRORS:
             raise Permanent(f"slack error: {code}") from None
@@ -150,7 +151,9 @@ def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_ori
     if 200 <= response.status_code < 300:
         return
     text = (response.body or "").strip()
-    if response.status_code == 429 or response.status_code >= 500:
+    if response.status_code == 429:
+        raise Transient("response_url: HTTP 429", retry_after=_retry_after(dict(response.headers or {})))
+    if response.status_code >= 500:
         raise Transient(f"response_url: HTTP {response.status_code}")
     if text in PERMANENT_SLACK_ERRORS or response.status_code in (400, 403, 404, 410):
         raise Permanent(f"response_url error: {text or response.status_code}")

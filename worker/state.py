@@ -1,11 +1,12 @@
 """Claims in the DynamoDB state table: how at-least-once delivery becomes exactly one answer.
 
-Before acting on a record the worker claims every id of its Slack action (``shared.envelope.dedupe_keys``)
-with a conditional write. One item per id:
+Before acting on a record the worker claims the one id of its Slack action (``shared.envelope.dedupe_key``)
+with one conditional write, and settles it with one more: two writes and no read per answered event
+(the same as Powertools' idempotency utility: a put and an update). One item per id:
 
 | attribute | meaning |
 |---|---|
-| ``id`` (S) | ``event:<event_id>``, ``message:<team>:<channel>:<ts>``, ``command:<trigger_id>``, … |
+| ``id`` (S) | ``message:<team>:<channel>:<ts>`` for an event that carries a message, else ``event:<event_id>``, ``command:<trigger_id>``, … |
 | ``status`` (S) | ``in_progress`` (claimed, lease running), ``done``, ``released`` (failed, may be retried), ``dead`` (dead-lettered) |
 | ``lease_until`` (N) | epoch seconds; an ``in_progress`` claim past it is abandoned (the worker died) and may be taken |
 | ``owner`` (S) | the SQS message id that holds the claim |
@@ -38,7 +39,7 @@ KEPT_ERRORS = 5
 
 @dataclass(frozen=True)
 class Claim:
-    keys: list[str]
+    key: str
     owner: str
     duplicate_of: str | None = None  # the id found done or in progress elsewhere
     holder_status: str | None = None
@@ -67,38 +68,34 @@ class StateTable:
     def client(self) -> Any:
         return self._client if self._client is not None else aws.client("dynamodb")
 
-    def claim(self, keys: list[str], owner: str, lease_seconds: float) -> Claim:
-        """Claim every id, or none: on a duplicate the ids taken so far are handed back."""
-        taken: list[str] = []
-        for key in keys:
-            if self._try_claim(key, owner, lease_seconds):
-                taken.append(key)
-                continue
-            holder = self.get(key) or {}
-            status = str(holder.get("status", ""))
-            # Another delivery answered this action: mark our other ids done too, so that a third
-            # delivery under one of them is recognised at once.
-            self._settle(taken, owner, "done" if status == "done" else "released")
-            return Claim(
-                keys,
-                owner,
-                duplicate_of=key,
-                holder_status=status,
-                holder_owner=str(holder.get("owner", "")),
-                holder_lease_until=float(holder.get("lease_until", 0.0)),
-            )
-        return Claim(keys, owner)
+    def claim(self, key: str, owner: str, lease_seconds: float) -> Claim:
+        """One conditional write: the claim is ours, or the item that holds it comes back with the refusal.
+
+        ``ReturnValuesOnConditionCheckFailure`` hands back the holder on conflict, so a duplicate costs
+        no read.
+        """
+        holder = self._try_claim(key, owner, lease_seconds)
+        if holder is None:
+            return Claim(key, owner)
+        return Claim(
+            key,
+            owner,
+            duplicate_of=key,
+            holder_status=str(holder.get("status", "")),
+            holder_owner=str(holder.get("owner", "")),
+            holder_lease_until=float(holder.get("lease_until", 0.0)),
+        )
 
     def complete(self, claim: Claim) -> None:
-        self._settle(claim.keys, claim.owner, "done")
+        self._settle(claim, "done")
 
     def release(self, claim: Claim, error: str) -> None:
         """A transient failure: the next delivery may claim it again."""
-        self._settle(claim.keys, claim.owner, "released", error)
+        self._settle(claim, "released", error)
 
     def dead(self, claim: Claim, error: str) -> None:
         """Dead-lettered: claimable again if an SRE redrives it after fixing the cause."""
-        self._settle(claim.keys, claim.owner, "dead", error)
+        self._settle(claim, "dead", error)
 
     def record_error(self, key: str, error: str) -> None:
         """Remember why an attempt failed without touching the claim (e.g. it could not be claimed)."""
@@ -138,7 +135,8 @@ class StateTable:
 
     # ----- internals -------------------------------------------------------------------------------
 
-    def _try_claim(self, key: str, owner: str, lease_seconds: float) -> bool:
+    def _try_claim(self, key: str, owner: str, lease_seconds: float) -> dict[str, Any] | None:
+        """None when the claim is ours, else the item that holds it (as DynamoDB returned it)."""
         now = time.time()
         try:
             self._call(
@@ -159,52 +157,55 @@ class StateTable:
                     ":ttl": _n(now + FAILED_TTL_SECONDS),
                     ":now": _n(now),
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except _ConditionFailed:
-            return False
-        return True
+        except _ConditionFailed as refused:
+            return refused.item
+        return None
 
-    def _settle(self, keys: list[str], owner: str, status: str, error: str | None = None) -> None:
+    def _settle(self, claim: Claim, status: str, error: str | None = None) -> None:
+        """One write: the claim's outcome (and why it failed), only while this delivery still holds it."""
         now = time.time()
         ttl = now + (DONE_TTL_SECONDS if status == "done" else FAILED_TTL_SECONDS)
-        for key in keys:
-            update = "SET #s = :status, lease_until = :zero, expiration = :ttl, updated_at = :now"
-            values: dict[str, Any] = {
-                ":status": {"S": status},
-                ":zero": _n(0),
-                ":ttl": _n(ttl),
-                ":now": _n(now),
-                ":owner": {"S": owner},
-            }
-            if error is not None and key == keys[0]:  # the error history lives on the primary id
-                update = update + ", " + _ERROR_UPDATE.removeprefix("SET ")
-                values |= _error_values(error)
-            try:
-                self._call(
-                    "update_item",
-                    TableName=self.table,
-                    Key={"id": {"S": key}},
-                    UpdateExpression=update,
-                    ConditionExpression="#o = :owner",  # never settle a claim another delivery took over
-                    ExpressionAttributeNames={"#s": "status", "#o": "owner"},
-                    ExpressionAttributeValues=values,
-                )
-            except _ConditionFailed:
-                continue
+        update = "SET #s = :status, lease_until = :zero, expiration = :ttl, updated_at = :now"
+        values: dict[str, Any] = {
+            ":status": {"S": status},
+            ":zero": _n(0),
+            ":ttl": _n(ttl),
+            ":now": _n(now),
+            ":owner": {"S": claim.owner},
+        }
+        if error is not None:
+            update = update + ", " + _ERROR_UPDATE.removeprefix("SET ")
+            values |= _error_values(error)
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key={"id": {"S": claim.key}},
+                UpdateExpression=update,
+                ConditionExpression="#o = :owner",  # never settle a claim another delivery took over
+                ExpressionAttributeNames={"#s": "status", "#o": "owner"},
+                ExpressionAttributeValues=values,
+            )
+        except _ConditionFailed:
+            return
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         try:
             return getattr(self.client, operation)(**kwargs)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise _ConditionFailed from None
+                raise _ConditionFailed(_plain(error.response.get("Item") or {})) from None
             raise Transient(f"state table: {error.response.get('Error', {}).get('Code', 'error')}") from error
         except BotoCoreError as error:
             raise Transient(f"state table unreachable: {error.__class__.__name__}") from error
 
 
 class _ConditionFailed(Exception):
-    pass
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__("condition failed")
+        self.item = item  # the item as it was, when the write asked for it
 
 
 _ERROR_UPDATE = (

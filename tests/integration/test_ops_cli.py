@@ -56,6 +56,7 @@ def graveyard(moto_server: MotoServer) -> Iterator[Graveyard]:
         env.setenv("SLACK_SIGNING_SECRET", sr.SECRET)
         env.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
         env.setenv("SLACK_API_URL", slack.api_url)
+        env.setenv("RETRY_FIRST_WAIT_SECONDS", "0")  # five receives in about five seconds
         pipeline = Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack)
         exhaust_retries(pipeline, "Ev0FLAKY")  # SQS moves it after 5 receives
         kill_permanently(pipeline, "Ev0GONE")  # the worker dead-letters it: channel_not_found

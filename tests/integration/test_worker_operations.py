@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -240,8 +241,10 @@ def test_metrics_and_correlation_ids_from_ingest_to_worker(
 ) -> None:
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     capsys.readouterr()
-    pipeline.post(sr.mention("<@UBOT> ping", event_id="Ev0METRICS"))
-    pipeline.post(sr.mention("<@UBOT> ping", event_id="Ev0METRICS"), retry_num=1)  # a duplicate
+    ts = f"{time.time():.6f}"
+    body = sr.mention("<@UBOT> ping", event_id="Ev0METRICS", channel="C0METRICS", ts=ts)
+    pipeline.post(body)
+    pipeline.post(body, retry_num=1)  # a duplicate
     pipeline.post(sr.mention("<@UBOT> ping"), secret="wrong-secret-1234567")
     pipeline.drain()
     lines = _json_lines(capsys.readouterr().out)
@@ -249,9 +252,11 @@ def test_metrics_and_correlation_ids_from_ingest_to_worker(
     assert [line.get("Acked") for line in ingest[:2]] == [1, 1]
     assert ingest[2]["Rejected"] == 1 and ingest[2]["reason"] == "rejected_signature_mismatch"
     assert ingest[2]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "function", "reason"]]
-    assert ingest[0]["correlation_id"] == "event:Ev0METRICS"
+    # The message's own id, the same in every delivery of it and in the worker's lines.
+    correlation_id = f"message:T0001:C0METRICS:{ts}"
+    assert ingest[0]["correlation_id"] == correlation_id
     records = [line for line in lines if line.get("message") == "record"]
-    assert {r["correlation_id"] for r in records} == {"event:Ev0METRICS"}
+    assert {r["correlation_id"] for r in records} == {correlation_id}
     assert sorted(r["outcome"] for r in records) == ["answered", "duplicate"]
     emf = [line for line in lines if "_aws" in line and line.get("function") == "worker"]
     totals = {

@@ -14,6 +14,7 @@ import pytest
 from shared import envelope as schema
 from tests.support import slack_requests as sr
 from tests.support.pipeline import Pipeline
+from tests.support.request_counter import READS, WRITES, RequestCounter
 from worker.state import StateTable
 
 FORM = "application/x-www-form-urlencoded"
@@ -81,12 +82,13 @@ def test_a_short_rate_limit_is_waited_out_within_the_invocation(pipeline: Pipeli
 
 
 def test_a_rate_limit_longer_than_the_time_left_is_retried_by_sqs(pipeline: Pipeline) -> None:
-    pipeline.slack.add_fault(method="chat.postMessage", status=429, retry_after=120, times=1)
-    pipeline.post(sr.mention("<@UBOT> ping", event_id="Ev0LIMITED"))
-    first, *rest = pipeline.drain()
+    pipeline.slack.add_fault(method="chat.postMessage", status=429, retry_after=2, times=1)
+    body = sr.mention("<@UBOT> ping", event_id="Ev0LIMITED")
+    pipeline.post(body)
+    first, *rest = pipeline.drain(timeout_seconds=4.5)  # 2 s of Retry-After do not fit in 3.5 s
     assert len(first.failed) == 1 and rest and rest[-1].failed == []
     assert len(pipeline.replies()) == 1
-    item = StateTable(_table()).get("event:Ev0LIMITED")
+    item = StateTable(_table()).get(str(schema.dedupe_key("event", json.loads(body))))
     assert item is not None and item["status"] == "done"
     assert "rate limited" in item["last_error"] and item["error_count"] == 1
 
@@ -123,7 +125,8 @@ def test_a_poison_record_next_to_a_good_one(pipeline: Pipeline) -> None:
 @pytest.mark.parametrize("error", ["channel_not_found", "not_in_channel", "invalid_auth"])
 def test_a_permanent_slack_error_goes_to_the_dlq_with_its_reason(pipeline: Pipeline, error: str) -> None:
     pipeline.slack.add_fault(method="chat.postMessage", status=200, error=error, times=1)
-    pipeline.post(sr.mention("<@UBOT> ping", event_id="Ev0DOOMED", channel="C0GONE"))
+    body = sr.mention("<@UBOT> ping", event_id="Ev0DOOMED", channel="C0GONE")
+    pipeline.post(body)
     (invocation,) = pipeline.drain()
     assert invocation.failed == []  # handled: not retried five times
     (dead,) = pipeline.dead_letters()
@@ -132,7 +135,7 @@ def test_a_permanent_slack_error_goes_to_the_dlq_with_its_reason(pipeline: Pipel
     assert attributes["category"] == "permanent"
     assert attributes["event_id"] == "Ev0DOOMED" and attributes["channel"] == "C0GONE"
     assert json.loads(dead["Body"])["payload"]["event_id"] == "Ev0DOOMED"
-    item = StateTable(_table()).get("event:Ev0DOOMED")
+    item = StateTable(_table()).get(str(schema.dedupe_key("event", json.loads(body))))
     assert item is not None and item["status"] == "dead" and item["last_error"] == f"slack error: {error}"
 
 
@@ -294,3 +297,39 @@ def test_an_event_without_an_event_id_is_still_answered_once(pipeline: Pipeline)
     assert pipeline.post(body, retry_num=1)["statusCode"] == 200
     pipeline.drain()
     assert [r["args"]["channel"] for r in pipeline.replies()] == ["C0NOID"]
+
+
+@pytest.fixture
+def dynamodb_requests(moto_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[RequestCounter]:
+    """Every DynamoDB request the worker makes passes a counter on its way to moto."""
+    counter = RequestCounter(moto_server.url).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", counter.url)
+    try:
+        yield counter
+    finally:
+        counter.stop()
+
+
+def test_an_answered_event_costs_two_writes_and_no_read(
+    pipeline: Pipeline, dynamodb_requests: RequestCounter
+) -> None:
+    pipeline.post(sr.mention("<@UBOT> ping", event_id="Ev0COUNT1"))
+    pipeline.command("ping")
+    (invocation,) = pipeline.drain()
+    assert invocation.failed == [] and len(pipeline.replies()) == 2
+    assert dynamodb_requests.total(WRITES) <= 2 * 2
+    assert dynamodb_requests.total(READS) == 0
+
+
+def test_a_duplicate_costs_one_write_and_no_read(
+    pipeline: Pipeline, dynamodb_requests: RequestCounter
+) -> None:
+    body = sr.mention("<@UBOT> ping", event_id="Ev0COUNT2")
+    pipeline.post(body)
+    pipeline.drain()
+    dynamodb_requests.reset()
+    pipeline.post(body, retry_num=1)  # Slack's retry of the same message
+    (invocation,) = pipeline.drain()
+    assert invocation.failed == [] and len(pipeline.replies()) == 1
+    assert dynamodb_requests.total(WRITES) == 1
+    assert dynamodb_requests.total(READS) == 0
