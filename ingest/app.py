@@ -57,7 +57,7 @@ def handle(
         return _bad_request(request.malformed)
     if len(request.body) > MAX_MESSAGE_BYTES:
         return Outcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large")
-    if is_ssl_check(request.body):
+    if is_ssl_check(request.body, request.header("content-type") or ""):
         return Outcome(HttpResponse(200), "ignored_ssl_check")
     if not settings.signing_secrets:
         # Misconfiguration, not the request's fault: 500 so that Slack keeps the event and retries.

@@ -39,9 +39,13 @@ class Work:
 Decision = Challenge | Ignore | Work
 
 
-def is_ssl_check(body: bytes) -> bool:
-    """Slack's periodic certificate check of a slash command URL: form field ``ssl_check=1``."""
-    if not body.startswith(b"ssl_check=") and b"&ssl_check=" not in body:
+def is_ssl_check(body: bytes, content_type: str = "") -> bool:
+    """Slack's periodic certificate check of a slash command URL: a form whose ``ssl_check`` field is 1.
+
+    It is answered before the signature is checked and never queued, so only a real form counts: a
+    JSON event whose text happens to contain ``&ssl_check=1&`` is a message for the bot.
+    """
+    if b"ssl_check" not in body or _is_json(body, content_type):  # the first test only saves parsing
         return False
     try:
         return _form(body).get("ssl_check") == "1"
@@ -49,8 +53,13 @@ def is_ssl_check(body: bytes) -> bool:
         return False
 
 
+def _is_json(body: bytes, content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or body.lstrip()[:1] == b"{"
+
+
 def classify(body: bytes, content_type: str = "") -> Decision:
-    if body.lstrip()[:1] == b"{" or content_type.startswith("application/json"):
+    if _is_json(body, content_type):
         return _classify_events_api(_json_object(body))
     form = _form(body)
     if "payload" in form:
