@@ -8,6 +8,7 @@ it (the bot's own messages, rate-limit notices). Content that cannot be Slack's 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -132,11 +133,45 @@ def _classify_interaction(payload: dict[str, Any]) -> Decision:
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # nested too deep: RecursionError
         raise Malformed(f"not JSON: {error.__class__.__name__}") from None
     if not isinstance(value, dict):
         raise Malformed("JSON body is not an object")
+    if _SURROGATE_ESCAPE.search(raw):  # rare: only then is the walk worth its cost
+        _replace_lone_surrogates(value)
     return value
+
+
+# The body was valid UTF-8, so a surrogate can only have come from a JSON escape such as \ud83d.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# json.loads joins a valid pair into one character: any surrogate left is half of a pair, alone.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def _replace_lone_surrogates(root: dict[str, Any]) -> None:
+    """Replace lone surrogates, which UTF-8 cannot encode, in every key and string, in place.
+
+    Done once, here, so the envelope, its message attributes, the dedupe keys and the log line all
+    carry the same text. A loop, not recursion: JSON nested a thousand deep must not raise.
+    """
+    pending: list[dict[str, Any] | list[Any]] = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            node.clear()
+            for key, value in items:
+                node[_LONE_SURROGATE.sub(REPLACEMENT, key)] = value
+            keys: list[Any] = list(node)
+        else:
+            keys = list(range(len(node)))
+        for key in keys:
+            value = node[key]
+            if isinstance(value, str):
+                node[key] = _LONE_SURROGATE.sub(REPLACEMENT, value)
+            elif isinstance(value, dict | list):
+                pending.append(value)
 
 
 def _form(body: bytes) -> dict[str, str]:

@@ -269,6 +269,10 @@ def test_timestamps_just_inside_the_window_are_accepted_both_ways(door: str, aws
         (b"payload=%5B%5D", FORM),
         (b"command=noslash&text=x", FORM),
         (b"\xff\xfe\x00garbage", FORM),
+        (
+            b'{"type": "event_callback", "event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "application/json",
+        ),
     ],
     ids=[
         "broken_json",
@@ -281,6 +285,7 @@ def test_timestamps_just_inside_the_window_are_accepted_both_ways(door: str, aws
         "payload_not_object",
         "command_without_slash",
         "invalid_utf8",
+        "nested_too_deep",
     ],
 )
 def test_signed_but_malformed_bodies_get_400_no_retry(
