@@ -1,8 +1,9 @@
 """What a signed Slack request is, and whether the bot should act on it.
 
 ``classify`` reads the body of a request whose signature has already been checked and says what to
-do with it: answer the URL challenge, queue it (an event, a slash command, an interaction) or ignore
-it (the bot's own messages, rate-limit notices). Content that cannot be Slack's is ``Malformed``.
+do with it: answer the URL challenge, answer a select menu's request for options, queue it (an event,
+a slash command, an interaction) or ignore it (the bot's own messages, rate-limit notices). Content
+that cannot be Slack's is ``Malformed``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ class Challenge:
 class Ignore:
     reason: str
     payload: dict[str, Any]
+    kind: Kind = "event"
+
+
+@dataclass(frozen=True)
+class Suggest:
+    """An external select (``block_suggestion``) or a legacy dialog asking for options: answered, not queued."""
+
+    payload: dict[str, Any]
+    kind: Kind = "interaction"
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,8 @@ class Work:
     payload: dict[str, Any]
 
 
-Decision = Challenge | Ignore | Work
+Decision = Challenge | Ignore | Suggest | Work
+SUGGESTIONS = frozenset({"block_suggestion", "dialog_suggestion"})
 
 
 def is_ssl_check(body: bytes, content_type: str = "") -> bool:
@@ -127,6 +138,8 @@ def _our_bot_users(body: dict[str, Any]) -> set[str]:
 def _classify_interaction(payload: dict[str, Any]) -> Decision:
     if not isinstance(payload.get("type"), str):
         raise Malformed("interaction payload without a type")
+    if payload["type"] in SUGGESTIONS:
+        return Suggest(payload)
     return Work("interaction", payload)
 
 
