@@ -2,7 +2,9 @@
 
 Order matters: cheap refusals first (method, size), then Slack's unsigned certificate check, then the
 signature, and only a genuine request is parsed and queued. The answer is 200 only when the request
-is durably in SQS or deliberately ignored; if the queue fails, 503 makes Slack deliver it again.
+is durably in SQS or deliberately ignored; if the queue fails, an event gets 503, which makes Slack
+deliver it again, while a slash command or an interaction (which Slack never delivers again) gets a
+200 telling the user to try again. Select menus asking for options are answered here, not queued.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest import signature
+from ingest import answers, signature
 from ingest.http import HttpRequest, HttpResponse
 from ingest.queue import MAX_MESSAGE_BYTES, EnqueueFailed, MessageTooLarge, WorkQueue
-from ingest.slack import Challenge, Ignore, Malformed, Work, classify, is_ssl_check
+from ingest.slack import Challenge, Ignore, Malformed, Suggest, Work, classify, is_ssl_check
 from shared import envelope
 from shared.config import env
 
@@ -38,6 +40,7 @@ class Settings:
     signing_secrets: list[str]
     queue_url: str
     command_ack: str = ""
+    suggest: answers.Suggester = answers.no_options
 
 
 def handle(
@@ -57,7 +60,7 @@ def handle(
         return _bad_request(request.malformed)
     if len(request.body) > MAX_MESSAGE_BYTES:
         return Outcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large")
-    if is_ssl_check(request.body):
+    if is_ssl_check(request.body, request.header("content-type") or ""):
         return Outcome(HttpResponse(200), "ignored_ssl_check")
     if not settings.signing_secrets:
         # Misconfiguration, not the request's fault: 500 so that Slack keeps the event and retries.
@@ -79,7 +82,7 @@ def handle(
         return _bad_request(str(error))
     if isinstance(decision, Challenge):
         return Outcome(HttpResponse.json(200, {"challenge": decision.challenge}), "url_verification")
-    kind = decision.kind if isinstance(decision, Work) else "event"
+    kind = decision.kind
     summary = envelope.summary(kind, decision.payload)
     fields: dict[str, Any] = dict(summary)
     key = envelope.dedupe_key(kind, decision.payload)
@@ -88,6 +91,10 @@ def handle(
     fields.update(_retry_fields(request))
     if isinstance(decision, Ignore):
         return Outcome(HttpResponse(200), f"ignored_{decision.reason}", fields)
+    if isinstance(decision, Suggest):
+        return Outcome(
+            HttpResponse.json(200, settings.suggest(decision.payload)), "answered_suggestion", fields
+        )
     return _enqueue(decision, summary, request, settings, queue, fields, now(), started)
 
 
@@ -102,7 +109,7 @@ def _enqueue(
     started: float,
 ) -> Outcome:
     if not settings.queue_url:
-        return Outcome(HttpResponse.text(500, "not configured"), "error_no_queue_url", fields, logging.ERROR)
+        return _not_queued(work, HttpResponse.text(500, "not configured"), "error_no_queue_url", fields)
     message = envelope.build(
         work.kind,
         work.payload,
@@ -123,11 +130,22 @@ def _enqueue(
         return Outcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large", fields)
     except EnqueueFailed as error:
         fields["error"] = str(error)
-        return Outcome(HttpResponse.text(503, "queue unavailable"), "enqueue_failed", fields, logging.ERROR)
+        return _not_queued(work, HttpResponse.text(503, "queue unavailable"), "enqueue_failed", fields)
     if work.kind == "command" and settings.command_ack:
-        ack = {"response_type": "ephemeral", "text": settings.command_ack}
-        return Outcome(HttpResponse.json(200, ack), "queued", fields)
+        return Outcome(HttpResponse.json(200, answers.ephemeral(settings.command_ack)), "queued", fields)
     return Outcome(HttpResponse(200), "queued", fields)
+
+
+def _not_queued(work: Work, retry_later: HttpResponse, outcome: str, fields: dict[str, Any]) -> Outcome:
+    """The queue did not take ``work``: an error in the log either way, so that alarms see it.
+
+    Slack delivers an event again after a 5xx. It never delivers a slash command or an interaction
+    again, and shows a 5xx to the user as a bare "dispatch_failed": those get a 200 that says to retry.
+    """
+    if work.kind == "event":
+        return Outcome(retry_later, outcome, fields, logging.ERROR)
+    apology = answers.could_not_queue(work.kind, work.payload)
+    return Outcome(HttpResponse.json(200, apology), outcome, fields, logging.ERROR)
 
 
 def _bad_request(reason: str) -> Outcome:

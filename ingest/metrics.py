@@ -17,10 +17,12 @@ NAMESPACE = "SlackbotPipeline"
 def emf_fields(outcome: str, status: int) -> dict[str, Any]:
     """``Acked``, ``Rejected`` (by reason), ``EnqueueFailed`` or ``Errors`` for one request."""
     dimensions = ["service", "function"]
-    if status == 200:
-        name = "Acked"
-    elif outcome == "enqueue_failed":
+    if outcome == "enqueue_failed":  # also when a command or interaction was told to try again (200)
         name = "EnqueueFailed"
+    elif outcome.startswith("error_"):
+        name = "Errors"
+    elif status == 200:
+        name = "Acked"
     elif 400 <= status < 500:
         name = "Rejected"
         dimensions = [*dimensions, "reason"]

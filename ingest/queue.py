@@ -8,6 +8,7 @@ raises ``EnqueueFailed`` so the ingest can answer 503 and let Slack deliver agai
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Any
 
@@ -24,6 +25,17 @@ CONNECT_TIMEOUT = 0.3
 READ_TIMEOUT = 0.8
 DEFAULT_BUDGET_SECONDS = 2.5  # from the moment the request arrived; leaves Slack's 3 s some slack
 MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's maximum; the work queue is created with it set explicitly
+
+
+# The characters SQS accepts in a message body and in string attributes; it refuses the whole message
+# for any other. JSON escapes control characters, but a noncharacter such as U+FFFF passes through
+# json.dumps as is, and attributes repeat Slack's fields raw.
+_REFUSED_BY_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def sqs_text(text: str) -> str:
+    """``text`` with every character SQS refuses replaced by U+FFFD (inside a JSON string, still JSON)."""
+    return _REFUSED_BY_SQS.sub("\ufffd", text)
 
 
 class EnqueueFailed(Exception):
@@ -65,6 +77,11 @@ class WorkQueue:
 
     def send(self, queue_url: str, body: str, attributes: dict[str, Any], started: float) -> str:
         """Send one message, retrying within the budget. Returns the SQS message id."""
+        body = sqs_text(body)
+        attributes = {
+            name: {**value, "StringValue": sqs_text(value["StringValue"])}
+            for name, value in attributes.items()
+        }
         size = len(body.encode("utf-8")) + sum(
             len(name) + len(value["DataType"]) + len(value["StringValue"])
             for name, value in attributes.items()

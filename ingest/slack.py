@@ -1,13 +1,15 @@
 """What a signed Slack request is, and whether the bot should act on it.
 
 ``classify`` reads the body of a request whose signature has already been checked and says what to
-do with it: answer the URL challenge, queue it (an event, a slash command, an interaction) or ignore
-it (the bot's own messages, rate-limit notices). Content that cannot be Slack's is ``Malformed``.
+do with it: answer the URL challenge, answer a select menu's request for options, queue it (an event,
+a slash command, an interaction) or ignore it (the bot's own messages, rate-limit notices). Content
+that cannot be Slack's is ``Malformed``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,6 +30,15 @@ class Challenge:
 class Ignore:
     reason: str
     payload: dict[str, Any]
+    kind: Kind = "event"
+
+
+@dataclass(frozen=True)
+class Suggest:
+    """An external select (``block_suggestion``) or a legacy dialog asking for options: answered, not queued."""
+
+    payload: dict[str, Any]
+    kind: Kind = "interaction"
 
 
 @dataclass(frozen=True)
@@ -36,12 +47,17 @@ class Work:
     payload: dict[str, Any]
 
 
-Decision = Challenge | Ignore | Work
+Decision = Challenge | Ignore | Suggest | Work
+SUGGESTIONS = frozenset({"block_suggestion", "dialog_suggestion"})
 
 
-def is_ssl_check(body: bytes) -> bool:
-    """Slack's periodic certificate check of a slash command URL: form field ``ssl_check=1``."""
-    if not body.startswith(b"ssl_check=") and b"&ssl_check=" not in body:
+def is_ssl_check(body: bytes, content_type: str = "") -> bool:
+    """Slack's periodic certificate check of a slash command URL: a form whose ``ssl_check`` field is 1.
+
+    It is answered before the signature is checked and never queued, so only a real form counts: a
+    JSON event whose text happens to contain ``&ssl_check=1&`` is a message for the bot.
+    """
+    if b"ssl_check" not in body or _is_json(body, content_type):  # the first test only saves parsing
         return False
     try:
         return _form(body).get("ssl_check") == "1"
@@ -49,8 +65,13 @@ def is_ssl_check(body: bytes) -> bool:
         return False
 
 
+def _is_json(body: bytes, content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or body.lstrip()[:1] == b"{"
+
+
 def classify(body: bytes, content_type: str = "") -> Decision:
-    if body.lstrip()[:1] == b"{" or content_type.startswith("application/json"):
+    if _is_json(body, content_type):
         return _classify_events_api(_json_object(body))
     form = _form(body)
     if "payload" in form:
@@ -117,17 +138,53 @@ def _our_bot_users(body: dict[str, Any]) -> set[str]:
 def _classify_interaction(payload: dict[str, Any]) -> Decision:
     if not isinstance(payload.get("type"), str):
         raise Malformed("interaction payload without a type")
+    if payload["type"] in SUGGESTIONS:
+        return Suggest(payload)
     return Work("interaction", payload)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # nested too deep: RecursionError
         raise Malformed(f"not JSON: {error.__class__.__name__}") from None
     if not isinstance(value, dict):
         raise Malformed("JSON body is not an object")
+    if _SURROGATE_ESCAPE.search(raw):  # rare: only then is the walk worth its cost
+        _replace_lone_surrogates(value)
     return value
+
+
+# The body was valid UTF-8, so a surrogate can only have come from a JSON escape such as \ud83d.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# json.loads joins a valid pair into one character: any surrogate left is half of a pair, alone.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def _replace_lone_surrogates(root: dict[str, Any]) -> None:
+    """Replace lone surrogates, which UTF-8 cannot encode, in every key and string, in place.
+
+    Done once, here, so the envelope, its message attributes, the dedupe keys and the log line all
+    carry the same text. A loop, not recursion: JSON nested a thousand deep must not raise.
+    """
+    pending: list[dict[str, Any] | list[Any]] = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            node.clear()
+            for key, value in items:
+                node[_LONE_SURROGATE.sub(REPLACEMENT, key)] = value
+            keys: list[Any] = list(node)
+        else:
+            keys = list(range(len(node)))
+        for key in keys:
+            value = node[key]
+            if isinstance(value, str):
+                node[key] = _LONE_SURROGATE.sub(REPLACEMENT, value)
+            elif isinstance(value, dict | list):
+                pending.append(value)
 
 
 def _form(body: bytes) -> dict[str, str]:

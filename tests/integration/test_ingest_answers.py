@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ingest.answers import COULD_NOT_QUEUE
 from ingest.handler import lambda_handler
 from shared import envelope
 from tests.conftest import Aws
@@ -178,8 +179,34 @@ def test_a_human_message_in_a_dm_is_queued(door: str, aws: Aws) -> None:
 @DOORS
 def test_ssl_check_is_answered_and_not_queued(door: str, aws: Aws) -> None:
     body = b"ssl_check=1&token=verification-token-unused"
-    for event in (sr.signed_event(door, body, FORM), sr.lambda_event(door, body, {"Content-Type": FORM})):
+    for event in (
+        sr.signed_event(door, body, FORM),
+        sr.lambda_event(door, body, {"Content-Type": FORM}),
+        sr.lambda_event(door, body, {"Content-Type": f"{FORM}; charset=utf-8"}),
+        sr.lambda_event(door, body, {}),  # no content type, but a form that is not JSON
+    ):
         assert call(event)["statusCode"] == 200
+    assert aws.depth() == 0
+
+
+@DOORS
+def test_a_signed_mention_whose_text_holds_an_ssl_check_field_is_queued(door: str, aws: Aws) -> None:
+    # Parsed as a form, this JSON body has a field ssl_check=1: a substring test dropped it unanswered.
+    body = sr.mention("<@UBOT> check https://example.org/?a=1&ssl_check=1&b=2", event_id="Ev0SSLTEXT")
+    for content_type in ("application/json", "application/json; charset=utf-8", ""):
+        assert call(sr.signed_event(door, body, content_type))["statusCode"] == 200
+    messages = aws.messages()
+    assert len(messages) == 3
+    assert {json.loads(m["Body"])["payload"]["event_id"] for m in messages} == {"Ev0SSLTEXT"}
+
+
+@DOORS
+def test_an_ssl_check_field_in_a_json_request_is_not_the_certificate_check(door: str, aws: Aws) -> None:
+    unsigned = {"Content-Type": "application/json"}
+    assert call(sr.lambda_event(door, b"ssl_check=1&token=x", unsigned))["statusCode"] == 401
+    assert (
+        call(sr.lambda_event(door, b'{"a": "&ssl_check=1&b=c"}', {"Content-Type": FORM}))["statusCode"] == 401
+    )
     assert aws.depth() == 0
 
 
@@ -243,6 +270,10 @@ def test_timestamps_just_inside_the_window_are_accepted_both_ways(door: str, aws
         (b"payload=%5B%5D", FORM),
         (b"command=noslash&text=x", FORM),
         (b"\xff\xfe\x00garbage", FORM),
+        (
+            b'{"type": "event_callback", "event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "application/json",
+        ),
     ],
     ids=[
         "broken_json",
@@ -255,6 +286,7 @@ def test_timestamps_just_inside_the_window_are_accepted_both_ways(door: str, aws
         "payload_not_object",
         "command_without_slash",
         "invalid_utf8",
+        "nested_too_deep",
     ],
 )
 def test_signed_but_malformed_bodies_get_400_no_retry(
@@ -375,3 +407,149 @@ def test_the_signing_secret_can_come_from_secrets_manager(
 
     get_logger("test").info("a careless line with %s in it", secret)
     assert secret not in capsys.readouterr().out
+
+
+SUBMISSION: dict[str, Any] = {
+    "type": "view_submission",
+    "team": {"id": "T0001"},
+    "user": {"id": "U0HUMAN"},
+    "trigger_id": "1.2.submission",
+    "view": {
+        "id": "V1",
+        "callback_id": "incident:declare",
+        "blocks": [
+            {"type": "section", "block_id": "intro", "text": {"type": "mrkdwn", "text": "Declare"}},
+            {"type": "input", "block_id": "title", "element": {"type": "plain_text_input"}},
+            {"type": "input", "block_id": "severity", "element": {"type": "static_select"}},
+        ],
+        "state": {"values": {"severity": {}, "title": {}}},
+    },
+}
+
+
+def submission(view: dict[str, Any]) -> dict[str, Any]:
+    return {**SUBMISSION, "view": {**SUBMISSION["view"], **view}}
+
+
+@DOORS
+@pytest.mark.parametrize(
+    ("payload", "answer"),
+    [
+        (None, {"response_type": "ephemeral", "text": COULD_NOT_QUEUE}),
+        (sr.block_action(), {"response_type": "ephemeral", "text": COULD_NOT_QUEUE}),
+        (SUBMISSION, {"response_action": "errors", "errors": {"title": COULD_NOT_QUEUE}}),
+        (
+            submission({"blocks": []}),
+            {"response_action": "errors", "errors": {"severity": COULD_NOT_QUEUE}},
+        ),
+        (
+            submission({"blocks": [], "state": {"values": {}}}),
+            {"response_type": "ephemeral", "text": COULD_NOT_QUEUE},
+        ),
+    ],
+    ids=[
+        "slash_command",
+        "block_actions",
+        "view_submission",
+        "view_submission_state_only",
+        "view_submission_no_inputs",
+    ],
+)
+def test_a_command_or_interaction_the_queue_cannot_take_is_told_to_try_again(
+    door: str,
+    payload: dict[str, Any] | None,
+    answer: dict[str, Any],
+    aws: Aws,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    body = sr.slash_command("ping") if payload is None else sr.interaction(payload)
+    aws.sqs.delete_queue(QueueUrl=aws.resources.queue_url)
+    capsys.readouterr()
+    result = call(sr.signed_event(door, body, FORM))
+    assert result["statusCode"] == 200  # Slack never delivers these again: a 5xx would be "dispatch_failed"
+    assert result["headers"]["Content-Type"] == "application/json"
+    assert json.loads(result["body"]) == answer
+    (line,) = log_lines(capsys)
+    assert line["outcome"] == "enqueue_failed" and line["level"] == "ERROR"
+    assert line["EnqueueFailed"] == 1 and "Acked" not in line
+
+
+@DOORS
+def test_an_unreachable_queue_tells_a_slash_command_to_try_again_within_three_seconds(
+    door: str, aws: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.moto_server import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{free_port()}")
+    capsys.readouterr()
+    started = time.monotonic()
+    result = call(sr.signed_event(door, sr.slash_command("ping"), FORM))
+    assert time.monotonic() - started < 3.0
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"]) == {"response_type": "ephemeral", "text": COULD_NOT_QUEUE}
+    (line,) = log_lines(capsys)
+    assert line["outcome"] == "enqueue_failed" and line["level"] == "ERROR"
+
+
+@DOORS
+def test_an_event_the_queue_cannot_take_still_gets_5xx_and_counts_as_enqueue_failed(
+    door: str, aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    aws.sqs.delete_queue(QueueUrl=aws.resources.queue_url)
+    capsys.readouterr()
+    result = call(sr.signed_event(door, sr.mention()))
+    assert result["statusCode"] == 503
+    (line,) = log_lines(capsys)
+    assert line["outcome"] == "enqueue_failed" and line["level"] == "ERROR" and line["EnqueueFailed"] == 1
+
+
+@DOORS
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "type": "block_suggestion",
+            "team": {"id": "T0001"},
+            "user": {"id": "U0HUMAN"},
+            "action_id": "service",
+            "block_id": "service",
+            "value": "pay",
+            "view": {"id": "V1", "callback_id": "incident:declare"},
+        },
+        {
+            "type": "dialog_suggestion",
+            "token": "verification-token-unused",
+            "action_ts": "1700000000.000200",
+            "team": {"id": "T0001"},
+            "user": {"id": "U0HUMAN"},
+            "channel": {"id": "C0001"},
+            "name": "service",
+            "value": "pay",
+            "callback_id": "legacy-dialog",
+        },
+    ],
+    ids=["block_suggestion", "dialog_suggestion"],
+)
+def test_suggestions_are_answered_with_options_and_not_queued(
+    door: str, payload: dict[str, Any], aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    result = call(sr.signed_event(door, sr.interaction(payload), FORM))
+    assert result["statusCode"] == 200
+    assert result["headers"]["Content-Type"] == "application/json"
+    assert json.loads(result["body"]) == {"options": []}
+    assert aws.depth() == 0
+    (line,) = log_lines(capsys)
+    assert line["type"] == payload["type"] and line["user"] == "U0HUMAN"
+
+
+@DOORS
+def test_unsigned_suggestions_are_refused(door: str, aws: Aws) -> None:
+    body = sr.interaction({"type": "block_suggestion", "value": "x"})
+    result = call(sr.signed_event(door, body, FORM, secret="not-the-secret"))
+    assert result["statusCode"] == 401
+    assert "options" not in result["body"]
+
+
+def log_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]

@@ -1,16 +1,19 @@
-"""Hypothesis against the whole ingest handler: no exception, no 5xx, nothing queued unsigned."""
+"""Hypothesis against the whole ingest handler: no exception, no 5xx, nothing queued unsigned, any text queued."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ingest.handler import lambda_handler
+from sandbox.slack_payloads import BOT_USER
 from tests.conftest import Aws
 from tests.support import slack_requests as sr
 
@@ -143,3 +146,83 @@ def test_signed_nonsense_is_answered_4xx_or_200_never_raises(
     assert result["statusCode"] in (200, 400, 413)
     if result["statusCode"] == 400:
         assert result["headers"]["X-Slack-No-Retry"] == "1"
+
+
+# Any character Slack's JSON can carry, lone UTF-16 surrogates included (valid JSON as \ud83d escapes),
+# with the pieces that broke something before drawn often.
+AWKWARD = ["\ud83d", "\ude00", "\ufffe", "\uffff", "\x00", "\x1f", "\u2028", "a=1&ssl_check=1&b=2", "\\", '"']
+
+
+def texts(characters: st.SearchStrategy[str], awkward: list[str]) -> st.SearchStrategy[str]:
+    return st.lists(st.one_of(characters, st.sampled_from(awkward)), max_size=12).map("".join)
+
+
+any_text = texts(st.characters(exclude_categories=()), AWKWARD)
+form_text = texts(
+    st.characters(exclude_categories=["Cs"]), AWKWARD[2:]
+)  # form bytes are UTF-8: no surrogates
+# What the queue cannot carry: UTF-8 cannot encode a lone surrogate, SQS refuses U+FFFE and U+FFFF.
+UNQUEUEABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+SQS_ALLOWED = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
+
+
+def replaced(value: Any) -> Any:
+    """``value`` with every character the queue cannot carry replaced by U+FFFD, in keys and strings."""
+    if isinstance(value, str):
+        return UNQUEUEABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [replaced(item) for item in value]
+    if isinstance(value, dict):
+        return {replaced(key): replaced(item) for key, item in value.items()}
+    return value
+
+
+def json_body(value: dict[str, Any], ascii_only: bool) -> bytes:
+    """As Slack may send it: all escaped, or UTF-8 with only what UTF-8 cannot carry escaped."""
+    if ascii_only:
+        return json.dumps(value).encode()
+    text = json.dumps(value, ensure_ascii=False)
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text).encode()
+
+
+@st.composite
+def signed_requests_with_any_text(draw: st.DrawFn) -> tuple[bytes, str, Any]:
+    """A genuine request to queue, its content type, and the payload the worker must find in the queue."""
+    shape = draw(st.sampled_from(["mention", "direct_message", "interaction", "command"]))
+    if shape == "command":
+        fields = {name: draw(form_text) for name in ("text", "user_id", "channel_id", "team_id", "user_name")}
+        body = sr.slash_command()
+        form = {**{k: v[0] for k, v in parse_qs(body.decode()).items()}, **fields}
+        return urlencode(form).encode(), "application/x-www-form-urlencoded", replaced(form)
+    if shape == "interaction":
+        payload = sr.block_action(value=draw(any_text))
+        payload["user"]["id"] = draw(any_text)
+        payload["state"] = {"values": {draw(any_text): {draw(any_text): {"value": draw(any_text)}}}}
+        raw = json_body(payload, draw(st.booleans()))
+        body = urlencode({"payload": raw.decode()}).encode()
+        return body, "application/x-www-form-urlencoded", replaced(json.loads(raw))
+    extra = {
+        "user": draw(any_text.filter(lambda user: user != BOT_USER)),
+        "channel": draw(any_text),
+        "ts": draw(any_text),
+        "x" + draw(any_text): draw(st.lists(any_text, max_size=3)),
+    }
+    build = sr.mention if shape == "mention" else sr.direct_message
+    event = json.loads(build(draw(any_text), extra=extra, event_id=draw(any_text), team=draw(any_text)))
+    body = json_body(event, draw(st.booleans()))
+    return body, "application/json", replaced(json.loads(body))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(door=st.sampled_from(sr.FRONT_DOORS), request=signed_requests_with_any_text())
+def test_any_text_in_a_signed_request_is_queued_never_a_5xx(
+    aws: Aws, door: str, request: tuple[bytes, str, Any]
+) -> None:
+    body, content_type, expected = request
+    result = lambda_handler(sr.signed_event(door, body, content_type), None)
+    assert result["statusCode"] == 200, result
+    (message,) = aws.messages()
+    aws.sqs.delete_message(QueueUrl=aws.resources.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert json.loads(message["Body"])["payload"] == expected
+    for value in message["MessageAttributes"].values():
+        assert SQS_ALLOWED.fullmatch(value["StringValue"])
