@@ -23,6 +23,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from shared.config import DEFAULT_SLACK_API_URL, env
+from worker import blockkit
 from worker.errors import PERMANENT_SLACK_ERRORS, Permanent, Transient
 
 MAX_CALL_SECONDS = 10.0  # one HTTP call to Slack
@@ -129,6 +130,7 @@ def call(client: WebClient, method: str, **kwargs: Any) -> dict[str, Any]:
 
 def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_original: bool = False) -> None:
     """Answer a slash command or an interaction through its ``response_url`` (5 uses in 30 minutes)."""
+    reply = blockkit.fit(reply)  # Slack answers an over-limit reply 400 invalid_blocks: permanent
     client = WebhookClient(url=url, timeout=_timeout(deadline), retry_handlers=[_DeadlineRetry(deadline)])
     body: dict[str, Any] = {
         "text": reply.text,
