@@ -8,7 +8,9 @@ Tests, the local sandbox and the benchmarks point slack_sdk at it instead of sla
         slack.wait_for_replies(1)
 
 It answers like Slack does (HTTP 200 with ``{"ok": false, "error": ...}`` for API errors, 404 for an
-unknown method, 429 with ``Retry-After`` when rate limited), records every call, and can inject faults.
+unknown method, 429 with ``Retry-After`` when rate limited), refuses messages over Block Kit's limits as
+Slack does (``invalid_blocks`` with the offending fields, ``msg_too_long``; a response_url answers 400
+with the bare code), records every call, and can inject faults.
 When it runs in another process (the sandbox), the ``/sandbox/...`` control API exposes the same
 features over HTTP. Stdlib only.
 """
@@ -32,7 +34,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.serving import BackgroundServer, LoopbackServer, QuietHandler
 
-__all__ = ["BOT_ID", "BOT_USER_ID", "TEAM_ID", "Record", "SlackStandIn", "format_reply", "is_reply"]
+__all__ = [
+    "BOT_ID",
+    "BOT_USER_ID",
+    "TEAM_ID",
+    "Record",
+    "SlackStandIn",
+    "format_reply",
+    "is_reply",
+    "message_refusal",
+]
 
 Record = dict[str, Any]
 
@@ -55,10 +66,19 @@ _log = logging.getLogger(__name__)
 class _ApiError(Exception):
     """An answer other than ``ok``; ``status`` is the HTTP status Slack uses for it."""
 
-    def __init__(self, error: str, status: int = 200) -> None:
+    def __init__(self, error: str, status: int = 200, details: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
         self.status = status
+        self.details = details or []
+        """What Slack lists under ``errors`` for ``invalid_blocks``: one line per field over its limit."""
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error": self.error}
+        if self.details:
+            body["errors"] = list(self.details)
+            body["response_metadata"] = {"messages": [f"[ERROR] {line}" for line in self.details]}
+        return body
 
 
 @dataclass
@@ -329,7 +349,7 @@ class SlackStandIn(BackgroundServer):
             self._check_token(token)
             return _json_reply({"ok": True, **handler(self, args)})
         except _ApiError as e:
-            return _json_reply({"ok": False, "error": e.error}, status=e.status)
+            return _json_reply(e.payload(), status=e.status)
 
     def _check_token(self, token: str | None) -> None:
         if not token:
@@ -357,6 +377,10 @@ class SlackStandIn(BackgroundServer):
                 return _text_reply("invalid_payload", 400, ok=False, error="invalid_payload")
             if not (_has_content(body) or body.get("delete_original")):
                 return _text_reply("no_text", 400, ok=False, error="no_text")
+            try:
+                _check_message(body)
+            except _ApiError as e:  # Slack answers a response_url 400 with the bare error code
+                return _text_reply(e.error, 400, ok=False, error=e.error)
             self._response_ids[response_id] = uses + 1
         return _text_reply("ok", 200, ok=True)
 
@@ -433,6 +457,7 @@ def _post_message(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     channel = s._check_channel(args)
     if not _has_content(args):
         raise _ApiError("no_text")
+    _check_message(args)
     ts = s._next_ts()
     message: dict[str, Any] = {
         "type": "message",
@@ -455,6 +480,7 @@ def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     ts = args.get("ts")
     if not _has_content(args):
         raise _ApiError("no_text")
+    _check_message(args)
     with s._cond:
         message = s._messages.get(channel, {}).get(str(ts)) if ts else None
         if message is None:
@@ -474,6 +500,7 @@ def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
         raise _ApiError("user_not_found")
     if not _has_content(args):
         raise _ApiError("no_text")
+    _check_message(args)
     return {"message_ts": s._next_ts()}
 
 
@@ -506,6 +533,132 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "conversations.open": _conversations_open,
     "reactions.add": _reactions_add,
 }
+
+
+# -- Block Kit limits --------------------------------------------------------------------------------
+# Slack refuses the whole message when one field is over its limit (HTTP 200 ``invalid_blocks`` with one
+# line per field under ``errors`` from the Web API; HTTP 400 and the bare code from a response_url).
+
+MESSAGE_TEXT_LIMIT = 40_000
+MAX_BLOCKS = 50
+BLOCKS_TEXT_LIMIT = 12_000
+"""All the text in a message's blocks together. Slack does not document this limit
+(``msg_blocks_too_long``); reports put it near 12,000 characters."""
+
+_TEXT_OBJECT_LIMIT = 3000
+_BLOCK_ID_LIMIT = 255
+_TEXT_TYPES = ("plain_text", "mrkdwn")
+
+
+def _check_message(args: dict[str, Any]) -> None:
+    """Raise what Slack answers for a message over a limit: msg_too_long, invalid_blocks…"""
+    text = args.get("text")
+    if isinstance(text, str) and len(text) > MESSAGE_TEXT_LIMIT:
+        raise _ApiError("msg_too_long")
+    blocks = args.get("blocks")
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            raise _ApiError("invalid_blocks_format") from None
+    if blocks is None:
+        return
+    if not isinstance(blocks, list):
+        raise _ApiError("invalid_blocks_format")
+    details = list(_block_errors(blocks))
+    if details:
+        raise _ApiError("invalid_blocks", details=details)
+    if sum(len(obj["text"]) for obj, _ in _text_objects(blocks, "/blocks")) > BLOCKS_TEXT_LIMIT:
+        raise _ApiError("msg_blocks_too_long")
+
+
+def message_refusal(message: dict[str, Any]) -> dict[str, Any] | None:
+    """What Slack would answer for ``message`` (``text``, ``blocks``) over a limit; None when it is within."""
+    try:
+        _check_message(message)
+    except _ApiError as e:
+        return e.payload()
+    return None
+
+
+def _block_errors(blocks: list[Any]) -> Iterable[str]:
+    if len(blocks) > MAX_BLOCKS:
+        yield _too_many(MAX_BLOCKS, "/blocks")
+    for index, block in enumerate(blocks):
+        at = f"/blocks/{index}"
+        if not isinstance(block, dict):
+            yield f"expected object [json-pointer:{at}]"
+            continue
+        yield from _too_long(block.get("block_id"), _BLOCK_ID_LIMIT, f"{at}/block_id")
+        kind = block.get("type")
+        if kind == "section":
+            yield from _text_too_long(block.get("text"), 3000, f"{at}/text")
+            yield from _list_errors(block, "fields", 10, 2000, at)
+            yield from _element_errors(block.get("accessory"), f"{at}/accessory")
+        elif kind == "header":
+            yield from _text_too_long(block.get("text"), 150, f"{at}/text")
+        elif kind == "context":
+            yield from _list_errors(block, "elements", 10, _TEXT_OBJECT_LIMIT, at)
+        elif kind == "actions":
+            elements = block.get("elements")
+            if isinstance(elements, list):
+                if len(elements) > 25:
+                    yield _too_many(25, f"{at}/elements")
+                for number, element in enumerate(elements):
+                    yield from _element_errors(element, f"{at}/elements/{number}")
+        else:
+            for obj, pointer in _text_objects(block, at):
+                yield from _text_too_long(obj, _TEXT_OBJECT_LIMIT, pointer)
+
+
+def _list_errors(block: dict[str, Any], key: str, most: int, text_limit: int, at: str) -> Iterable[str]:
+    items = block.get(key)
+    if not isinstance(items, list):
+        return
+    if len(items) > most:
+        yield _too_many(most, f"{at}/{key}")
+    for number, item in enumerate(items):
+        yield from _text_too_long(item, text_limit, f"{at}/{key}/{number}")
+
+
+def _element_errors(element: Any, at: str) -> Iterable[str]:
+    if not isinstance(element, dict):
+        return
+    if element.get("type") == "button":
+        yield from _text_too_long(element.get("text"), 75, f"{at}/text")
+        yield from _too_long(element.get("value"), 2000, f"{at}/value")
+        yield from _too_long(element.get("url"), 3000, f"{at}/url")
+        yield from _too_long(element.get("action_id"), 255, f"{at}/action_id")
+        return
+    for obj, pointer in _text_objects(element, at):
+        yield from _text_too_long(obj, _TEXT_OBJECT_LIMIT, pointer)
+
+
+def _text_too_long(obj: Any, limit: int, at: str) -> Iterable[str]:
+    if isinstance(obj, dict):
+        yield from _too_long(obj.get("text"), limit, f"{at}/text")
+
+
+def _too_long(value: Any, limit: int, at: str) -> Iterable[str]:
+    if isinstance(value, str) and len(value) > limit:
+        yield f"must be less than {limit + 1} characters [json-pointer:{at}]"
+
+
+def _too_many(most: int, at: str) -> str:
+    return f"must be less than {most + 1} items [json-pointer:{at}]"
+
+
+def _text_objects(node: Any, at: str) -> Iterable[tuple[dict[str, Any], str]]:
+    """Every text object (``plain_text``/``mrkdwn``) under ``node``, with its JSON pointer."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _text_objects(item, f"{at}/{index}")
+    elif isinstance(node, dict):
+        if node.get("type") in _TEXT_TYPES and isinstance(node.get("text"), str):
+            yield node, at
+            return
+        for key, value in node.items():
+            yield from _text_objects(value, f"{at}/{key}")
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 
 from shared import envelope as schema
 from shared.log import get_logger, log, redact
-from worker import alarms, aws, deadletters, retry, route, slack
+from worker import alarms, aws, blockkit, deadletters, retry, route, slack
 from worker.envelope import Envelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
 from worker.pace import ChannelTurns
@@ -248,6 +248,9 @@ def _hide(record: dict[str, Any], seconds: int, settings: Settings) -> None:
 
 
 def deliver(destination: route.Destination, reply: slack.Reply, token: str, deadline: float) -> None:
+    # Every reply leaves through here: held to Slack's Block Kit limits whichever skill built it, since
+    # Slack refuses an over-limit message for good (invalid_blocks, msg_too_long) and it would dead-letter.
+    reply = blockkit.fit(reply)
     if isinstance(destination, route.ResponseUrl):
         reply = dataclasses.replace(reply, in_channel=reply.in_channel or destination.in_channel)
         slack.post_to_response_url(

@@ -57,6 +57,7 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "invalid_blocks",
         "invalid_arguments",
         "msg_too_long",
+        "msg_blocks_too_long",
         "no_text",
         "too_many_attachments",
         "message_not_found",

@@ -24,6 +24,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from shared.config import DEFAULT_SLACK_API_URL, env
+from worker import blockkit
 from worker.errors import PERMANENT_SLACK_ERRORS, Permanent, Transient
 
 SLACK_HOOKS_ORIGIN = ("https", "hooks.slack.com", 443)  # where Slack's own response_urls point
@@ -135,6 +136,7 @@ def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_ori
     """Answer a slash command or an interaction through its ``response_url`` (5 uses in 30 minutes)."""
     if not trusted_response_url(url):
         raise Permanent("forged response_url")
+    reply = blockkit.fit(reply)  # Slack answers an over-limit reply 400 invalid_blocks: permanent
     client = WebhookClient(url=url, timeout=_timeout(deadline), retry_handlers=[_DeadlineRetry(deadline)])
     body: dict[str, Any] = {
         "text": reply.text,

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from sandbox.slack_standin import BOT_ID, TEAM_ID, SlackStandIn, format_reply
+from sandbox.slack_standin import BOT_ID, TEAM_ID, SlackStandIn, format_reply, message_refusal
 
 
 @pytest.fixture
@@ -376,3 +376,146 @@ def test_slow_target(standin: SlackStandIn) -> None:
     assert time.monotonic() - started >= 0.05
     assert http(standin, "sandbox/slow?ms=0")[0] == 200
     assert standin.calls() == []  # not a Slack call
+
+
+# -- Block Kit limits: refused as Slack refuses them ---------------------------------------------------
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def button(**fields: Any) -> dict[str, Any]:
+    return {"type": "button", "action_id": "a:b", "text": {"type": "plain_text", "text": "Go"}, **fields}
+
+
+def plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
+# (blocks at the limit: accepted, blocks one over: refused, the pointer Slack names)
+AT_AND_OVER_THE_LIMIT = {
+    "section text": ([section("s" * 3000)], [section("s" * 3001)], "/blocks/0/text/text", 3001),
+    "blocks": ([section("x")] * 50, [section("x")] * 51, "/blocks", 51),
+    "button value": (
+        [{"type": "actions", "elements": [button(value="v" * 2000)]}],
+        [{"type": "actions", "elements": [button(value="v" * 2001)]}],
+        "/blocks/0/elements/0/value",
+        2001,
+    ),
+    "button text": (
+        [{"type": "section", "text": plain("s"), "accessory": button(text=plain("b" * 75))}],
+        [{"type": "section", "text": plain("s"), "accessory": button(text=plain("b" * 76))}],
+        "/blocks/0/accessory/text/text",
+        76,
+    ),
+    "button url": (
+        [{"type": "actions", "elements": [button(url="https://e.org/" + "u" * 2986)]}],
+        [{"type": "actions", "elements": [button(url="https://e.org/" + "u" * 2987)]}],
+        "/blocks/0/elements/0/url",
+        3001,
+    ),
+    "header text": (
+        [{"type": "header", "text": plain("h" * 150)}],
+        [{"type": "header", "text": plain("h" * 151)}],
+        "/blocks/0/text/text",
+        151,
+    ),
+    "context element text": (
+        [{"type": "context", "elements": [plain("c" * 3000)]}],
+        [{"type": "context", "elements": [plain("c" * 3001)]}],
+        "/blocks/0/elements/0/text",
+        3001,
+    ),
+    "section field text": (
+        [{"type": "section", "fields": [plain("f" * 2000)]}],
+        [{"type": "section", "fields": [plain("f" * 2001)]}],
+        "/blocks/0/fields/0/text",
+        2001,
+    ),
+    "section fields": (
+        [{"type": "section", "fields": [plain("f")] * 10}],
+        [{"type": "section", "fields": [plain("f")] * 11}],
+        "/blocks/0/fields",
+        11,
+    ),
+    "actions elements": (
+        [{"type": "actions", "elements": [button()] * 25}],
+        [{"type": "actions", "elements": [button()] * 26}],
+        "/blocks/0/elements",
+        26,
+    ),
+}
+
+
+@pytest.mark.parametrize("limit", AT_AND_OVER_THE_LIMIT)
+def test_blocks_over_a_limit_are_refused_as_invalid_blocks(standin: SlackStandIn, limit: str) -> None:
+    at_limit, over_limit, pointer, bound = AT_AND_OVER_THE_LIMIT[limit]
+    client = client_for(standin)
+    assert client.chat_postMessage(channel="C1", text="fallback", blocks=at_limit)["ok"] is True
+
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C1", text="fallback", blocks=over_limit)
+    answer = refused.value.response
+    assert answer.status_code == 200 and answer["error"] == "invalid_blocks"
+    unit = "items" if pointer.endswith(("/blocks", "/fields", "/elements")) else "characters"
+    assert answer["errors"] == [f"must be less than {bound} {unit} [json-pointer:{pointer}]"]
+    assert answer["response_metadata"]["messages"] == [f"[ERROR] {answer['errors'][0]}"]
+
+    record = standin.calls(method="chat.postMessage")[-1]
+    assert record["ok"] is False and record["error"] == "invalid_blocks"
+    assert len(standin.replies()) == 1  # the refused message was never shown
+
+
+def test_every_field_over_its_limit_is_listed(standin: SlackStandIn) -> None:
+    blocks = [section("s" * 3001), {"type": "header", "text": plain("h" * 151)}]
+    with pytest.raises(SlackApiError) as refused:
+        client_for(standin).chat_postMessage(channel="C1", text="t", blocks=blocks)
+    assert refused.value.response["errors"] == [
+        "must be less than 3001 characters [json-pointer:/blocks/0/text/text]",
+        "must be less than 151 characters [json-pointer:/blocks/1/text/text]",
+    ]
+
+
+def test_message_text_over_40000_characters_is_msg_too_long(standin: SlackStandIn) -> None:
+    client = client_for(standin)
+    posted = client.chat_postMessage(channel="C1", text="t" * 40_000)
+    client.chat_postEphemeral(channel="C1", user="U1", text="t" * 40_000)
+    client.chat_update(channel="C1", ts=posted["ts"], text="u" * 40_000)
+    for method in (client.chat_postMessage, client.chat_update, client.chat_postEphemeral):
+        with pytest.raises(SlackApiError) as refused:
+            method(channel="C1", ts=posted["ts"], user="U1", text="t" * 40_001)
+        assert refused.value.response["error"] == "msg_too_long"
+    assert len(standin.replies()) == 3
+
+
+def test_too_much_text_in_all_the_blocks_is_msg_blocks_too_long(standin: SlackStandIn) -> None:
+    client = client_for(standin)
+    client.chat_postMessage(channel="C1", text="t", blocks=[section("s" * 2400)] * 5)  # 12,000
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C1", text="t", blocks=[section("s" * 2400)] * 5 + [section("x")])
+    assert refused.value.response["error"] == "msg_blocks_too_long"
+
+
+def test_response_url_refuses_over_limit_messages_with_400_and_the_code(standin: SlackStandIn) -> None:
+    url = standin.new_response_url()
+    webhook = WebhookClient(url, timeout=5)
+    refused = webhook.send(text="t", blocks=[section("s" * 3001)])
+    assert (refused.status_code, refused.body) == (400, "invalid_blocks")
+    too_long = webhook.send(text="t" * 40_001)
+    assert (too_long.status_code, too_long.body) == (400, "msg_too_long")
+    for n in range(5):  # a refused post does not use up one of the five answers
+        assert webhook.send(text=f"answer {n}", blocks=[section("s" * 3000)]).status_code == 200
+    assert [r["error"] for r in standin.calls(kind="response_url")][:2] == ["invalid_blocks", "msg_too_long"]
+    assert len(standin.replies()) == 5
+
+
+def test_message_refusal_says_what_slack_would_answer() -> None:
+    assert message_refusal({"text": "t", "blocks": [section("s" * 3000)]}) is None
+    assert message_refusal({"text": "t" * 40_001}) == {"ok": False, "error": "msg_too_long"}
+    refusal = message_refusal({"text": "t", "blocks": [section("s" * 3001)]})
+    assert refusal is not None and refusal["error"] == "invalid_blocks"
+    assert message_refusal({"text": "t", "blocks": {"type": "section"}}) == {
+        "ok": False,
+        "error": "invalid_blocks_format",
+    }
