@@ -10,6 +10,7 @@ HTTP call to the same URL (the baseline) and a batch of one.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
 import urllib.request
@@ -73,11 +74,17 @@ def measure(env: BenchEnv, rounds: int, progress: Callable[[str], None]) -> Work
     recorder = HopRecorder()
     stub = ParallelDynamoDB(STUB_LATENCY_SECONDS)
 
+    people = (f"BENCH{n}" for n in itertools.count())
+
     def batch(variant: str, size: int) -> float:
         queue_url = env.new_queue("worker")
         with patched_env(QUEUE_URL=queue_url):
             for _ in range(size):
-                answer = ingest(signed_mention(f"<@UBOT> check <{slow_url}>"), LambdaContext(3.0, "ingest"))
+                # Ten people in ten channels: neither check's per-person limit nor Slack's per-channel
+                # pace (worker/pace.py) is what this figure measures.
+                who = next(people)
+                mention = signed_mention(f"<@UBOT> check <{slow_url}>", channel=f"C0{who}", user=f"U0{who}")
+                answer = ingest(mention, LambdaContext(3.0, "ingest"))
                 assert answer["statusCode"] == 200, answer
             messages = env.receive_all(queue_url, size)
         event = sqs_event(
