@@ -60,7 +60,7 @@ class Work:
     """What one record asks for once it is read: its ids, how to answer, and where the answer goes."""
 
     key: str  # the state-table id claimed before acting (see shared.envelope.dedupe_key)
-    respond: Callable[[], slack.Reply]
+    respond: Callable[[], slack.Reply | None]  # None: the skill answered by itself (a modal, a Home tab)
     destination: route.Destination
     what: str
     slack_time: float | None = None
@@ -139,7 +139,7 @@ def _process(
         envelope = read(body)
     except Poison as poison:
         return _dead_letter(record, message_id, poison, settings, claim=None)
-    job = route.plan(envelope, deadline)
+    job = route.plan(envelope, deadline, slack.web_client(settings.bot_token, deadline))
     key = envelope.dedupe_key() or f"sqs:{message_id}"
     if isinstance(job, route.Ignored):
         return Outcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", key)
@@ -200,6 +200,9 @@ def _claim_and_act(
         )
     try:
         reply = work.respond()
+        if reply is None:  # answered by the skill itself through Ask.slack
+            _quietly(lambda: state.complete(claim))
+            return Outcome(message_id, "answered", work.what, correlation_id)
         if turn is not None and isinstance(work.destination, route.PostMessage | route.UpdateMessage):
             turn(work.destination.channel)
         deliver(work.destination, reply, settings.bot_token, deadline)
@@ -260,13 +263,18 @@ def deliver(destination: route.Destination, reply: slack.Reply, token: str, dead
     if not token:
         raise Permanent("slack error: not_authed (SLACK_BOT_TOKEN is not set)")
     client = slack.web_client(token, deadline)
-    args: dict[str, Any] = {"channel": destination.channel, "text": reply.text}
+    channel = (
+        slack.direct_message_channel(client, destination.user)
+        if isinstance(destination, route.DirectMessage)
+        else destination.channel
+    )
+    args: dict[str, Any] = {"channel": channel, "text": reply.text}
     if reply.blocks:
         args["blocks"] = reply.blocks
     if isinstance(destination, route.UpdateMessage):
         slack.call(client, "chat.update", ts=destination.ts, **args)
     else:
-        if destination.thread_ts:
+        if isinstance(destination, route.PostMessage) and destination.thread_ts:
             args["thread_ts"] = destination.thread_ts
         slack.call(client, "chat.postMessage", **args)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.client import RemoteDisconnected
 from typing import Any
 from urllib.error import URLError
@@ -40,7 +40,6 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
     in_channel: bool = False  # slash commands: visible to the channel rather than only the user
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _DeadlineRetry(RetryHandler):
@@ -103,7 +102,7 @@ def _timeout(deadline: float) -> int:
     return max(1, int(min(MAX_CALL_SECONDS, left)))
 
 
-def web_client(token: str, deadline: float) -> WebClient:
+def web_client(token: str | None, deadline: float) -> WebClient:
     base_url = env("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
@@ -193,3 +192,12 @@ def _origin(url: str) -> tuple[str, str, int] | None:
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
         return None
     return parts.scheme, parts.hostname, port if port is not None else DEFAULT_PORTS[parts.scheme]
+
+
+def direct_message_channel(client: WebClient, user: str) -> str:
+    """The id of the bot's DM with ``user`` (``conversations.open``: the same DM every time)."""
+    channel = call(client, "conversations.open", users=user).get("channel")
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    if not isinstance(channel_id, str) or not channel_id:
+        raise Transient("slack conversations.open: no channel in the answer")
+    return channel_id

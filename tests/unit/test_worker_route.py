@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from shared import envelope as schema
 from tests.fixtures import corpus
 from tests.support import slack_requests as sr
@@ -103,7 +105,9 @@ def test_a_recheck_click_updates_the_message_it_came_from() -> None:
     job = route.plan(
         _envelope("interaction", sr.block_action("check:recheck", "https://a.example")), DEADLINE
     )
-    assert job is not None and job.action == "recheck" and job.ask.text == "https://a.example"
+    check = skills.find("check")
+    assert isinstance(job, route.Job) and check is not None
+    assert job.handler is check.actions["recheck"] and job.ask.text == "https://a.example"
     assert job.destination == route.UpdateMessage("C0001", "1700000000.000100")
 
 
@@ -122,9 +126,9 @@ def test_a_click_on_an_ephemeral_message_replaces_it_through_the_response_url() 
 def test_unknown_clicks_and_modal_submissions_are_not_handled() -> None:
     click = route.plan(_envelope("interaction", sr.block_action("nobody:nothing")), DEADLINE)
     assert click == route.Ignored("no skill handles action nobody:nothing")
-    submission = {"type": "view_submission", "user": {"id": "U1"}, "view": {}}
+    submission = {"type": "view_submission", "user": {"id": "U1"}, "view": {"callback_id": "nobody:x"}}
     assert route.plan(_envelope("interaction", submission), DEADLINE) == route.Ignored(
-        "no skill handles interaction view_submission"
+        "no skill handles view nobody:x"
     )
 
 
@@ -158,3 +162,96 @@ def test_ping_reports_latency_from_slack_and_from_the_ingest() -> None:
     slack_ms = int(text.split("Slack → answer ")[1].split(" ms")[0])
     ingest_ms = int(text.split("ingest → answer ")[1].split(" ms")[0])
     assert 1500 <= slack_ms < 2500 and 250 <= ingest_ms < 1250
+
+
+def _said(name: str) -> skills.Handler:
+    return lambda ask: skills.Reply(text=f"{name}: {ask.text}")
+
+
+TOY = skills.Skill(
+    name="toy",
+    help="a skill for routing tests",
+    run=_said("run"),
+    commands=("/toy",),
+    views={"form": _said("view")},
+    shortcuts={"go": _said("shortcut")},
+    events={"app_home_opened": _said("home")},
+)
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> skills.Skill:
+    everything = {**skills.all_skills(), "toy": TOY}
+    monkeypatch.setattr(skills, "all_skills", lambda: everything)
+    return TOY
+
+
+def test_a_claimed_command_goes_to_its_skill_with_its_whole_text(toy: skills.Skill) -> None:
+    payload = _form(sr.slash_command("prod now", command="/toy"))
+    job = route.plan(_envelope("command", payload), DEADLINE)
+    assert isinstance(job, route.Job) and job.skill == "toy" and job.handler is toy.run
+    assert job.ask.text == "prod now" and job.ask.command == "/toy"
+    assert job.ask.trigger_id == payload["trigger_id"]
+    reply = job.run()
+    assert reply is not None and reply.text == "run: prod now"
+
+
+def test_an_unclaimed_command_is_still_routed_by_its_first_word(toy: skills.Skill) -> None:
+    job = route.plan(_envelope("command", _form(sr.slash_command("toy --public hello"))), DEADLINE)
+    assert isinstance(job, route.Job) and job.skill == "toy" and job.handler is None
+    assert job.ask.text == "hello" and job.ask.command == "/ops"
+    assert isinstance(job.destination, route.ResponseUrl) and job.destination.in_channel
+
+
+def test_a_modal_submission_goes_to_the_skills_view_and_answers_by_dm(toy: skills.Skill) -> None:
+    submission = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "trigger_id": "1.2.3",
+        "view": {"callback_id": "toy:form", "state": {"values": {}}},
+    }
+    job = route.plan(_envelope("interaction", submission), DEADLINE)
+    assert isinstance(job, route.Job) and job.handler is toy.views["form"]
+    assert job.destination == route.DirectMessage("U1")
+    assert job.ask.payload["view"]["callback_id"] == "toy:form" and job.ask.trigger_id == "1.2.3"
+
+
+def test_shortcuts_go_to_the_skill_global_by_dm_message_through_its_response_url(toy: skills.Skill) -> None:
+    shortcut = {"type": "shortcut", "callback_id": "toy:go", "trigger_id": "9.9", "user": {"id": "U2"}}
+    job = route.plan(_envelope("interaction", shortcut), DEADLINE)
+    assert isinstance(job, route.Job) and job.handler is toy.shortcuts["go"]
+    assert job.destination == route.DirectMessage("U2") and job.ask.trigger_id == "9.9"
+    on_a_message = {
+        **shortcut,
+        "type": "message_action",
+        "channel": {"id": "C9"},
+        "message": {"text": "the words"},
+        "response_url": "https://hooks.slack.com/app/T1/2/x",
+    }
+    job = route.plan(_envelope("interaction", on_a_message), DEADLINE)
+    assert isinstance(job, route.Job) and job.ask.channel == "C9" and job.ask.text == "the words"
+    assert job.destination == route.ResponseUrl("https://hooks.slack.com/app/T1/2/x")
+    unknown = {**shortcut, "callback_id": "toy:nothing"}
+    assert route.plan(_envelope("interaction", unknown), DEADLINE) == route.Ignored(
+        "no skill handles shortcut toy:nothing"
+    )
+
+
+def test_an_events_api_type_goes_to_the_skill_that_declares_it(toy: skills.Skill) -> None:
+    opened = {
+        "type": "event_callback",
+        "team_id": "T1",
+        "event_id": "Ev1",
+        "event": {"type": "app_home_opened", "user": "U3", "channel": "D3", "tab": "home"},
+    }
+    job = route.plan(_envelope("event", opened), DEADLINE)
+    assert isinstance(job, route.Job) and job.handler is toy.events["app_home_opened"]
+    assert job.ask.user == "U3" and job.destination == route.PostMessage("D3")
+
+
+def test_two_skills_may_not_claim_one_command() -> None:
+    with pytest.raises(RuntimeError, match="both claim command /toy"):
+        skills._refuse_shared_claims(
+            [TOY, skills.Skill(name="other", help="", run=_said("x"), commands=("/toy",))]
+        )
