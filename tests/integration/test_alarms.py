@@ -176,6 +176,17 @@ def test_the_same_notification_delivered_twice_at_once_is_posted_once(alarm_path
     assert len(alarm_path.updates()) == 1 and alarm_path.posts() == []
 
 
+def test_a_notification_waits_while_another_of_the_same_alarm_is_being_posted(alarm_path: AlarmPath) -> None:
+    """Another invocation holds the alarm's lease (it is posting, or died doing so): this one waits for it."""
+    held = alarm_messages.AlarmMessages(alarm_path.aws.resources.table).claim(
+        "slackbot-queue-age", "another-notification", lease_seconds=1.0
+    )
+    assert held.won
+    invocation = alarm_path.publish()  # its lease runs out after 1 s, never settled: this one takes over
+    assert invocation.error is None and invocation.result == {"outcomes": ["posted"]}
+    assert len(alarm_path.posts()) == 1
+
+
 def test_a_notification_from_another_topic_is_not_posted(
     alarm_path: AlarmPath, capsys: pytest.CaptureFixture[str]
 ) -> None:
