@@ -36,9 +36,9 @@ MOTO_UNSUPPORTED = frozenset(
     {
         "AWS::Lambda::Url",  # the Function URL: its URL gets a stand-in in the SlackRequestUrl output
         "AWS::SecretsManager::Secret",  # the deployment test creates both secrets in moto and passes their ARNs
-        "AWS::SQS::QueuePolicy",  # the alarm topic's right to send to the work queue
         "AWS::SNS::TopicPolicy",  # only CloudWatch of this account may publish to the alarm topic
-        "AWS::SNS::Subscription",  # the work queue's and the e-mail subscriptions to the alarm topic
+        "AWS::SNS::Subscription",  # the alarm function's and the e-mail subscriptions to the alarm topic
+        "AWS::Chatbot::SlackChannelConfiguration",  # Amazon Q posting the alarms (AmazonQSlackWorkspaceId only)
         "AWS::CloudWatch::Alarm",  # alarms: metric, threshold and topic are asserted on the template
         "AWS::ApiGatewayV2::Api",  # the HTTP API front door (FrontDoor=HttpApi only)
         "AWS::ApiGatewayV2::Stage",
@@ -54,7 +54,7 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"  # !Condition X is {"Condition": X}
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)

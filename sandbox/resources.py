@@ -4,7 +4,8 @@ They are made from their definitions in ``infra/template.yaml`` (``WorkQueue``, 
 ``StateTable``), so that a change to the template changes the sandbox and the tests too. Deploying the
 template into moto's CloudFormation takes about a second, too slow for a fixture that runs per test, so
 the properties are read from the template and turned into the same SQS and DynamoDB API calls that
-CloudFormation makes. The alarm topic and its subscription are not needed locally; the DLQ's
+CloudFormation makes. The alarm topic and the alarm function are not part of the sandbox
+(``tests/integration/test_alarms.py`` wires them in moto with ``sandbox/sns_trigger.py``); the DLQ's
 ``RedriveAllowPolicy`` and the table's point-in-time recovery are left out because moto ignores them
 (both are asserted on the template itself).
 """

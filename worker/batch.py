@@ -7,7 +7,6 @@ never fails its neighbours: each is wrapped, and its outcome decides alone wheth
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import time
@@ -18,7 +17,7 @@ from typing import Any
 
 from shared import envelope as schema
 from shared.log import get_logger, log, redact
-from worker import alarms, aws, blockkit, deadletters, retry, route, slack
+from worker import aws, blockkit, retry, route, slack
 from worker.envelope import Envelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
 from worker.pace import ChannelTurns
@@ -38,8 +37,6 @@ class Settings:
     concurrency: int = 10
     min_start_seconds: float = MIN_START_SECONDS
     queue_url: str = ""
-    ops_channel: str = ""  # where CloudWatch alarms are posted
-    alarm_topic_arn: str = ""  # the only SNS topic whose notifications are posted (unset: none)
 
 
 @dataclass(frozen=True)
@@ -126,15 +123,6 @@ def _process(
         return Outcome(message_id, "not_started", "too little time left in this invocation")
     raw = record.get("body") if isinstance(record, dict) else None
     body = raw if isinstance(raw, str) else ""
-    alarm = alarms.read(body)
-    if alarm is not None:
-        refused = alarms.refusal(alarm, settings.alarm_topic_arn)
-        if refused:
-            return Outcome(message_id, "ignored", refused)
-        work = _alarm_work(alarm, settings)
-        if work is None:
-            return Outcome(message_id, "ignored", "an alarm, but OPS_CHANNEL is not set")
-        return _claim_and_act(work, record, message_id, deadline, settings, turn)
     try:
         envelope = read(body)
     except Poison as poison:
@@ -145,26 +133,6 @@ def _process(
         return Outcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", key)
     work = Work(key, job.run, job.destination, _what(envelope), job.ask.slack_time)
     return _claim_and_act(work, record, message_id, deadline, settings, turn)
-
-
-def _alarm_work(alarm: alarms.Alarm, settings: Settings) -> Work | None:
-    if not settings.ops_channel:
-        return None
-
-    def respond() -> slack.Reply:
-        return alarms.render(alarm, _queue_depths(settings))
-
-    key = f"alarm:{alarm.notification_id or alarm.name + alarm.since}"
-    return Work(key, respond, route.PostMessage(settings.ops_channel), f"alarm {alarm.name} {alarm.state}")
-
-
-def _queue_depths(settings: Settings) -> dict[str, dict[str, int]]:
-    depths: dict[str, dict[str, int]] = {}
-    for name, url in (("work queue", settings.queue_url), ("dead-letter queue", settings.dlq_url)):
-        if url:
-            with contextlib.suppress(Exception):  # an alert without depths beats no alert
-                depths[name] = deadletters.depth(aws.client("sqs"), url)
-    return depths
 
 
 def _claim_and_act(

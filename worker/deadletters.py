@@ -219,9 +219,11 @@ def _read(message: dict[str, Any]) -> DeadLetter:
         "retries exhausted" if letter.readable else "poison"
     )
     alarm = alarms.read(letter.body) if not letter.readable else None
-    if alarm is not None:  # an alarm notification that could not be posted to the ops channel
+    if alarm is not None:
+        # An SNS notification from when the work queue was subscribed to the alarm topic: alarms now
+        # go to the alarm function (worker/alarm_handler.py), and the worker dead-letters them unread.
         letter.category = "alarm"
-        letter.reason = letter.reason or f"alarm {alarm.name} {alarm.state} was never posted"
+        letter.reason = f"alarm {alarm.name} {alarm.state} was never posted (it came through the work queue)"
     if not letter.readable and not letter.reason:
         letter.reason = "unreadable body"
     return letter

@@ -59,8 +59,6 @@ def _settings() -> Settings:
         state=StateTable(table) if table else None,
         concurrency=max(1, env_int("WORKER_CONCURRENCY", 10)),
         queue_url=env("QUEUE_URL"),
-        ops_channel=env("OPS_CHANNEL"),
-        alarm_topic_arn=env("ALARM_TOPIC_ARN"),
     )
 
 

@@ -1,8 +1,8 @@
 """The template deployed into moto's CloudFormation (moto server over HTTP), and the sandbox made from it.
 
 moto cannot create every resource type: ``infra.template.MOTO_UNSUPPORTED`` lists those removed from
-the deployed copy (Function URL, secrets, alarms, SNS subscriptions, the queue and topic policies, the
-HTTP API),
+the deployed copy (Function URL, secrets, alarms, SNS subscriptions, the topic policy, Amazon Q's channel,
+the HTTP API),
 and their settings are asserted on the template in ``tests/unit/test_infra_template.py``. The two
 secrets are created in moto first and their ARNs stand in for the template's; the Function URL gets a
 stand-in URL in the ``SlackRequestUrl`` output.
@@ -95,12 +95,14 @@ def test_the_stack_has_every_output_the_ops_cli_reads(stack: Stack) -> None:
         "DeadLetterQueueUrl",
         "StateTableName",
         "AlarmTopicArn",
+        "AlarmDeadLetterQueueUrl",
     } <= set(stack.outputs)
     assert stack.outputs["SlackRequestUrl"] == STAND_IN_URL + "slack/events"
     assert stack.outputs["WorkQueueUrl"].endswith(f"/{stack.name}-work")
     assert stack.outputs["DeadLetterQueueUrl"].endswith(f"/{stack.name}-dlq")
     assert stack.outputs["AlarmTopicArn"].startswith("arn:aws:sns:")
     assert stack.outputs["AlarmTopicArn"].endswith(f":{stack.name}-alarms")  # the name the key policy uses
+    assert stack.outputs["AlarmDeadLetterQueueUrl"].endswith(f"/{stack.name}-alarms-dlq")
 
 
 def test_both_functions_exist_as_the_template_says(stack: Stack) -> None:
@@ -120,17 +122,64 @@ def test_both_functions_exist_as_the_template_says(stack: Stack) -> None:
     assert variables["DLQ_URL"] == stack.outputs["DeadLetterQueueUrl"]
     assert variables["STATE_TABLE"] == stack.outputs["StateTableName"]
     assert variables["SLACK_BOT_TOKEN_ARN"] == stack.secrets["SlackBotTokenSecret"]
-    assert variables["ALARM_TOPIC_ARN"] == stack.outputs["AlarmTopicArn"]
+    assert "ALARM_TOPIC_ARN" not in variables  # alarms never go through the worker
     assert ingest["Role"].endswith(stack.resources["IngestRole"])
     assert worker["Role"].endswith(stack.resources["WorkerRole"])
 
 
-def test_the_ingest_has_its_reserved_concurrency_and_the_worker_none(stack: Stack) -> None:
+def test_the_alarm_function_exists_with_its_settings_and_its_dead_letter_queue(stack: Stack) -> None:
+    alarm = stack.client("lambda").get_function_configuration(FunctionName=stack.resources["AlarmFunction"])
+    assert alarm["Runtime"] == "python3.13" and alarm["Timeout"] == 20
+    assert alarm["Handler"] == "worker.alarm_handler.lambda_handler"
+    assert alarm["Environment"]["Variables"] == {
+        "OPS_CHANNEL": "",
+        "ALARM_TOPIC_ARN": stack.outputs["AlarmTopicArn"],
+        "STATE_TABLE": stack.outputs["StateTableName"],
+        "QUEUE_URL": stack.outputs["WorkQueueUrl"],
+        "DLQ_URL": stack.outputs["DeadLetterQueueUrl"],
+        "SLACK_BOT_TOKEN_ARN": stack.secrets["SlackBotTokenSecret"],
+        "SLACK_API_URL": "https://slack.com/api/",
+    }
+    assert alarm["Role"].endswith(stack.resources["AlarmRole"])
+    alarm_dlq = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.outputs["AlarmDeadLetterQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert int(alarm_dlq["MessageRetentionPeriod"]) == 14 * 24 * 3600
+    # (moto ignores a function's DeadLetterConfig in a stack: it is asserted on the template)
+
+
+def test_the_ingest_and_the_alarm_function_have_reserved_concurrency_and_the_worker_none(
+    stack: Stack,
+) -> None:
     lambda_ = stack.client("lambda")
     ingest = lambda_.get_function_concurrency(FunctionName=stack.resources["IngestFunction"])
     worker = lambda_.get_function_concurrency(FunctionName=stack.resources["WorkerFunction"])
+    alarm = lambda_.get_function_concurrency(FunctionName=stack.resources["AlarmFunction"])
     assert ingest.get("ReservedConcurrentExecutions") == 50
+    assert alarm.get("ReservedConcurrentExecutions") == 2
     assert "ReservedConcurrentExecutions" not in worker
+
+
+def test_only_the_alarm_topic_may_invoke_the_alarm_function_and_nothing_feeds_the_work_queue(
+    stack: Stack,
+) -> None:
+    lambda_ = stack.client("lambda")
+    policy = json.loads(lambda_.get_policy(FunctionName=stack.resources["AlarmFunction"])["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == stack.outputs["AlarmTopicArn"]
+    # No event source mapping for the alarm function, and no queue policy letting SNS into the work queue.
+    assert (
+        lambda_.list_event_source_mappings(FunctionName=stack.resources["AlarmFunction"])[
+            "EventSourceMappings"
+        ]
+        == []
+    )
+    work = stack.client("sqs").get_queue_attributes(
+        QueueUrl=stack.outputs["WorkQueueUrl"], AttributeNames=["All"]
+    )["Attributes"]
+    assert "Policy" not in work
 
 
 def test_the_worker_is_fed_by_the_work_queue_with_partial_batch_responses(stack: Stack) -> None:
@@ -191,6 +240,23 @@ def test_the_roles_grant_what_the_template_says(stack: Stack) -> None:
     }
     (secret,) = [s for s in policy["Statement"] if s["Action"] == "secretsmanager:GetSecretValue"]
     assert secret["Resource"] == stack.secrets["SlackSigningSecret"]
+    alarm_policy = iam.get_role_policy(RoleName=stack.resources["AlarmRole"], PolicyName="alarms")[
+        "PolicyDocument"
+    ]
+    if isinstance(alarm_policy, str):
+        alarm_policy = ast.literal_eval(alarm_policy)
+    assert {
+        a
+        for s in alarm_policy["Statement"]
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    } == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "dynamodb:UpdateItem",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+        "secretsmanager:GetSecretValue",
+    }
 
 
 # ----- the manifest, filled from the stack ---------------------------------------------------------------

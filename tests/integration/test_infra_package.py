@@ -51,6 +51,11 @@ def test_the_template_points_at_what_make_package_writes(built: dict[str, pkg.Pa
     for name in ("ingest", "worker"):
         code_uri = infra.properties(template, f"{name.capitalize()}Function")["CodeUri"]
         assert (infra.TEMPLATE.parent / code_uri).resolve() == pkg.DIST / f"{name}.zip"
+    # The alarm function ships in the worker's package: make package builds no third zip.
+    alarm = infra.properties(template, "AlarmFunction")
+    assert (infra.TEMPLATE.parent / alarm["CodeUri"]).resolve() == pkg.DIST / "worker.zip"
+    module = alarm["Handler"].rsplit(".", 1)[0].replace(".", "/") + ".py"
+    assert module == "worker/alarm_handler.py" and module in names(built["worker"])
 
 
 def test_the_packages_fit_their_size_limits(built: dict[str, pkg.Package]) -> None:

@@ -1,4 +1,4 @@
-"""Operations in the worker: alarms posted to the ops channel, the `dlq` skill, metrics and correlation ids."""
+"""Operations in the worker: no alarm path of its own any more, the `dlq` skill, metrics and correlation ids."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from tests.support import slack_requests as sr
 from tests.support.pipeline import Pipeline
+from worker import deadletters
 
 ALARM = {
     "AlarmName": "slackbot-dead-letters",
@@ -37,112 +38,30 @@ def no_ops_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def alarm_topic(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The alarm topic with the work queue subscribed, as the template wires them."""
+def test_the_worker_posts_no_alarm_and_names_an_old_one_in_the_dlq(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alarms go through the alarm function (tests/integration/test_alarms.py), never the work queue.
+
+    A notification left on the work queue from when the queue was subscribed to the alarm topic is
+    not posted by the worker: it is unreadable as an envelope, dead-lettered, and named as an alarm.
+    """
     monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
     sns = boto3.client("sns")
     topic = sns.create_topic(Name=f"alarms-{pipeline.queue_url.rsplit('/', 1)[1]}")["TopicArn"]
+    monkeypatch.setenv("ALARM_TOPIC_ARN", topic)
     queue_arn = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    monkeypatch.setenv("ALARM_TOPIC_ARN", topic)  # the template sets it to the stack's own topic
-    return str(topic)
-
-
-@pytest.fixture
-def other_topic(pipeline: Pipeline) -> str:
-    """Another SNS topic that delivers to the same work queue (a forger with SNS of their own)."""
-    sns = boto3.client("sns")
-    topic = sns.create_topic(Name=f"not-ours-{pipeline.queue_url.rsplit('/', 1)[1]}")["TopicArn"]
-    queue_arn = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    return str(topic)
-
-
-def test_an_alarm_published_to_sns_is_posted_in_the_ops_channel_once(
-    pipeline: Pipeline, alarm_topic: str
-) -> None:
-    sns = boto3.client("sns")
-    sns.publish(TopicArn=alarm_topic, Subject="ALARM: slackbot-dead-letters", Message=json.dumps(ALARM))
-    (message,) = pipeline.receive(wait=2)
-    assert json.loads(message["Body"])["Type"] == "Notification"  # SNS's envelope, the alarm inside
-    pipeline.send_raw(message["Body"])  # delivered twice
-    pipeline.invoke([message])
-    pipeline.drain()
-    (post,) = pipeline.replies()
-    text = post["args"]["text"]
-    assert post["args"]["channel"] == "C0OPS"
-    assert "ALARM" in text and "slackbot-dead-letters" in text and "(was OK)" in text
-    assert "since 2026-11-27T18:00:00" in text and "Threshold Crossed" in text
-    assert "dead-letter queue: 0 waiting" in text and "work queue:" in text
-    assert "slackbot dlq list" in text
-
-
-def test_without_an_ops_channel_alarms_are_dropped_not_retried(
-    pipeline: Pipeline, alarm_topic: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("OPS_CHANNEL")
-    boto3.client("sns").publish(TopicArn=alarm_topic, Message=json.dumps(ALARM))
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)  # the old wiring
+    sns.publish(TopicArn=topic, Message=json.dumps(ALARM))
     (invocation,) = pipeline.drain()
     assert invocation.failed == [] and pipeline.replies() == []
-
-
-def test_a_forged_alarm_from_another_topic_is_not_posted(
-    pipeline: Pipeline, alarm_topic: str, other_topic: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    forged = {**ALARM, "AlarmName": "slackbot-dead-letters", "AlarmDescription": "<!channel> log in again"}
-    boto3.client("sns").publish(TopicArn=other_topic, Message=json.dumps(forged))
-    (invocation,) = pipeline.drain()
-    assert invocation.failed == [] and pipeline.replies() == [] and pipeline.dead_letters() == []
-    (record,) = [line for line in _json_lines(capsys.readouterr().out) if line.get("message") == "record"]
-    assert record["outcome"] == "ignored" and other_topic in record["reason"]
-
-
-def test_a_forged_sns_body_sent_straight_to_the_queue_is_not_posted(
-    pipeline: Pipeline, alarm_topic: str
-) -> None:
-    body = {
-        "Type": "Notification",
-        "MessageId": "forged-1",
-        "TopicArn": alarm_topic.rsplit(":", 1)[0] + ":someone-elses-topic",
-        "Message": json.dumps(ALARM),
-    }
-    pipeline.send_raw(json.dumps(body))
-    (invocation,) = pipeline.drain()
-    assert invocation.failed == [] and pipeline.replies() == [] and pipeline.dead_letters() == []
-
-
-def test_without_alarm_topic_arn_no_notification_is_trusted(
-    pipeline: Pipeline, alarm_topic: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.delenv("ALARM_TOPIC_ARN")
-    boto3.client("sns").publish(TopicArn=alarm_topic, Message=json.dumps(ALARM))
-    (invocation,) = pipeline.drain()
-    assert invocation.failed == [] and pipeline.replies() == []
-    (record,) = [line for line in _json_lines(capsys.readouterr().out) if line.get("message") == "record"]
-    assert record["outcome"] == "ignored" and "ALARM_TOPIC_ARN is not set" in record["reason"]
-
-
-def test_an_alarms_own_text_is_escaped(pipeline: Pipeline, alarm_topic: str) -> None:
-    alarm = {
-        **ALARM,
-        "AlarmName": "dead <https://evil.example/login|Slack: session expired>",
-        "AlarmDescription": "<!channel> look & see <@U0BOSS>",
-        "NewStateReason": "Threshold <!here> crossed",
-    }
-    boto3.client("sns").publish(TopicArn=alarm_topic, Message=json.dumps(alarm))
-    pipeline.drain()
-    (post,) = pipeline.replies()
-    text = post["args"]["text"]
-    assert "&lt;!channel&gt; look &amp; see &lt;@U0BOSS&gt;" in text
-    assert "dead &lt;https://evil.example/login|Slack: session expired&gt;" in text
-    assert "Threshold &lt;!here&gt; crossed" in text
-    assert "<!" not in text and "<@" not in text and "<http" not in text
-    assert post["args"]["blocks"][0]["text"]["text"] == text
+    (letter,) = deadletters.scan(pipeline.sqs, pipeline.dlq_url)
+    assert letter.category == "alarm"
+    assert (
+        letter.reason == "alarm slackbot-dead-letters ALARM was never posted (it came through the work queue)"
+    )
 
 
 def _kill_three(pipeline: Pipeline) -> None:

@@ -50,7 +50,7 @@ def test_both_functions_run_python_3_13_on_arm64(sam: dict[str, Any]) -> None:
     assert sam["Transform"] == "AWS::Serverless-2016-10-31"
     assert sam["Globals"]["Function"]["Runtime"] == "python3.13"
     assert sam["Globals"]["Function"]["Architectures"] == ["arm64"]
-    for name in ("IngestFunction", "WorkerFunction"):
+    for name in ("IngestFunction", "WorkerFunction", "AlarmFunction"):
         assert "Runtime" not in props(sam, name) and "Architectures" not in props(sam, name)
 
 
@@ -77,8 +77,10 @@ def test_the_worker_gets_its_settings_and_reports_partial_batch_failures(sam: di
     assert variables["STATE_TABLE"] == ref("StateTable")
     assert variables["SLACK_BOT_TOKEN_ARN"] == ref("SlackBotTokenSecret")
     assert variables["SLACK_API_URL"] == ref("SlackApiUrl")
-    assert variables["OPS_CHANNEL"] == ref("OpsChannel") and param_default(sam, "OpsChannel") == ""
-    assert variables["ALARM_TOPIC_ARN"] == ref("AlarmTopic")  # the only topic whose alarms are posted
+    assert (
+        variables["OPS_CHANNEL"] == ref("OpsChannel") and param_default(sam, "OpsChannel") == ""
+    )  # dlq skill
+    assert "ALARM_TOPIC_ARN" not in variables  # alarms never go through the worker
     assert variables["WORKER_CONCURRENCY"] == ref("WorkerRecordConcurrency")
     assert variables["POWERTOOLS_SERVICE_NAME"] == "slackbot"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "SlackbotPipeline"
@@ -131,23 +133,117 @@ def test_zero_or_empty_reserves_nothing(sam: dict[str, Any], value: str, reserve
     assert _evaluate(condition, {"IngestReservedConcurrency": value}) is reserves
 
 
-def _evaluate(condition: Any, parameters: dict[str, str]) -> Any:
-    """A condition's value for these parameters (Fn::Not, Fn::Or, Fn::Equals and Ref only)."""
+def _evaluate(condition: Any, parameters: dict[str, str], conditions: dict[str, Any] | None = None) -> Any:
+    """A condition's value for these parameters (Fn::Not, Fn::Or, Fn::And, Fn::Equals, Condition and Ref)."""
     if isinstance(condition, dict):
         ((fn, arg),) = condition.items()
         if fn == "Ref":
             return parameters[arg]
-        values = [_evaluate(a, parameters) for a in arg]
+        if fn == "Condition":
+            return _evaluate((conditions or {})[arg], parameters, conditions)
+        values = [_evaluate(a, parameters, conditions) for a in arg]
         return {
             "Fn::Not": lambda: not values[0],
             "Fn::Or": lambda: any(values),
+            "Fn::And": lambda: all(values),
             "Fn::Equals": lambda: values[0] == values[1],
         }[fn]()
     return condition
 
 
+# ----- the alarm function ------------------------------------------------------------------------------
+
+
+def test_the_alarm_function_posts_alarms_from_the_topic_on_its_own(sam: dict[str, Any]) -> None:
+    function = infra.resource(sam, "AlarmFunction")
+    assert function["Condition"] == "AlarmsViaFunction"
+    alarm = function["Properties"]
+    assert alarm["Handler"] == "worker.alarm_handler.lambda_handler"
+    assert alarm["CodeUri"] == props(sam, "WorkerFunction")["CodeUri"]  # the worker's package: no new zip
+    assert alarm["Timeout"] <= 30 and alarm["MemorySize"] <= 512
+    assert alarm["Role"] == getatt("AlarmRole", "Arn")
+    assert alarm["Environment"]["Variables"] == {
+        "OPS_CHANNEL": ref("OpsChannel"),
+        "ALARM_TOPIC_ARN": ref("AlarmTopic"),
+        "STATE_TABLE": ref("StateTable"),
+        "QUEUE_URL": ref("WorkQueue"),
+        "DLQ_URL": ref("DeadLetterQueue"),
+        "SLACK_BOT_TOKEN_ARN": ref("SlackBotTokenSecret"),
+        "SLACK_API_URL": ref("SlackApiUrl"),
+    }
+    # Fed by the alarm topic only: no queue between an alarm and the ops channel.
+    assert alarm["Events"] == {"AlarmTopic": {"Type": "SNS", "Properties": {"Topic": ref("AlarmTopic")}}}
+    assert alarm["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": getatt("AlarmDeadLetterQueue", "Arn")}
+    dlq = infra.resource(sam, "AlarmDeadLetterQueue")
+    assert dlq["Condition"] == "AlarmsViaFunction"
+    assert dlq["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+
+
+@pytest.mark.parametrize(
+    ("workspace", "value", "reserves"),
+    [("", "2", True), ("", "5", True), ("", "0", False), ("", "", False), ("T0WORKSPACE", "2", False)],
+)
+def test_the_alarm_function_reserves_its_own_concurrency(
+    sam: dict[str, Any], workspace: str, value: str, reserves: bool
+) -> None:
+    parameter = sam["Parameters"]["AlarmReservedConcurrency"]
+    assert parameter["Default"] == "2" and parameter["AllowedPattern"] == "^[0-9]*$"
+    condition, reserved, unreserved = props(sam, "AlarmFunction")["ReservedConcurrentExecutions"]["Fn::If"]
+    assert (condition, reserved, unreserved) == (
+        "ReserveAlarmConcurrency",
+        ref("AlarmReservedConcurrency"),
+        ref("AWS::NoValue"),
+    )
+    chosen = {"AlarmReservedConcurrency": value, "AmazonQSlackWorkspaceId": workspace}
+    assert _evaluate(sam["Conditions"]["ReserveAlarmConcurrency"], chosen, sam["Conditions"]) is reserves
+
+
+@pytest.mark.parametrize(("workspace", "function"), [("", True), ("T0WORKSPACE", False)])
+def test_alarms_go_through_the_function_or_amazon_q_never_both(
+    sam: dict[str, Any], workspace: str, function: bool
+) -> None:
+    chosen = {"AmazonQSlackWorkspaceId": workspace}
+    assert _evaluate(sam["Conditions"]["AlarmsViaFunction"], chosen) is function
+    assert _evaluate(sam["Conditions"]["AlarmsViaAmazonQ"], chosen) is not function
+    for name in (
+        "AlarmFunction",
+        "AlarmRole",
+        "AlarmLogGroup",
+        "AlarmDeadLetterQueue",
+        "AlarmFunctionErrorsAlarm",
+    ):
+        assert infra.resource(sam, name)["Condition"] == "AlarmsViaFunction", name
+    for name in ("AmazonQAlarmChannel", "AmazonQAlarmChannelRole"):
+        assert infra.resource(sam, name)["Condition"] == "AlarmsViaAmazonQ", name
+    assert sam["Outputs"]["AlarmDeadLetterQueueUrl"]["Condition"] == "AlarmsViaFunction"
+
+
+def test_amazon_q_posts_the_alarm_topic_into_the_ops_channel_with_read_only_guardrails(
+    sam: dict[str, Any],
+) -> None:
+    channel = props(sam, "AmazonQAlarmChannel")
+    assert infra.resource(sam, "AmazonQAlarmChannel")["Type"] == "AWS::Chatbot::SlackChannelConfiguration"
+    assert channel["SnsTopicArns"] == [ref("AlarmTopic")]
+    assert channel["SlackWorkspaceId"] == ref("AmazonQSlackWorkspaceId")
+    assert channel["SlackChannelId"] == {"Fn::Sub": "${OpsChannel}"}
+    assert channel["IamRoleArn"] == getatt("AmazonQAlarmChannelRole", "Arn")
+    # Without guardrails Amazon Q would apply AdministratorAccess to what channel members type.
+    assert channel["GuardrailPolicies"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/CloudWatchReadOnlyAccess"}
+    ]
+    role = props(sam, "AmazonQAlarmChannelRole")
+    assert "Policies" not in role and "ManagedPolicyArns" not in role  # notifications only
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "chatbot.amazonaws.com"}
+    rule = sam["Rules"]["AmazonQNeedsTheOpsChannel"]
+    assert rule["RuleCondition"] == {"Fn::Not": [{"Fn::Equals": [ref("AmazonQSlackWorkspaceId"), ""]}]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Not": [{"Fn::Equals": [ref("OpsChannel"), ""]}]}
+
+
 def test_each_function_logs_to_its_own_group_with_retention(sam: dict[str, Any]) -> None:
-    for function in ("IngestFunction", "WorkerFunction"):
+    for function in ("IngestFunction", "WorkerFunction", "AlarmFunction"):
         group = props(sam, function)["LoggingConfig"]["LogGroup"]["Ref"]
         assert infra.resource(sam, group)["Type"] == "AWS::Logs::LogGroup"
         assert props(sam, group)["RetentionInDays"] == ref("LogRetentionDays")
@@ -235,6 +331,11 @@ def test_worker_errors_and_throttles_raise_alarms(sam: dict[str, Any], metric: s
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
 
 
+def test_the_alarm_functions_own_errors_raise_an_alarm(sam: dict[str, Any]) -> None:
+    alarm = alarm_on(sam, "AWS/Lambda", "Errors", ref("AlarmFunction"))
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
+
+
 def test_the_alarm_topic_is_encrypted_and_mails_someone_only_if_asked(sam: dict[str, Any]) -> None:
     assert props(sam, "AlarmTopic")["KmsMasterKeyId"] == ref("LogsAndAlarmsKey")
     assert props(sam, "LogsAndAlarmsKey")["EnableKeyRotation"] is True
@@ -247,30 +348,35 @@ def test_the_alarm_topic_is_encrypted_and_mails_someone_only_if_asked(sam: dict[
     }
 
 
-def test_alarm_notifications_reach_the_work_queue_for_the_ops_channel(sam: dict[str, Any]) -> None:
-    subscriptions = [
+def test_alarm_notifications_reach_the_alarm_function_never_the_work_queue(
+    translated: dict[str, Any],
+) -> None:
+    subscriptions = {
+        name: res
+        for name, res in infra.resources_of_type(translated, "AWS::SNS::Subscription").items()
+        if res["Properties"]["Protocol"] != "email"
+    }
+    (subscription,) = subscriptions.values()
+    assert subscription["Condition"] == "AlarmsViaFunction"
+    assert subscription["Properties"]["TopicArn"] == ref("AlarmTopic")
+    assert subscription["Properties"]["Protocol"] == "lambda"
+    assert subscription["Properties"]["Endpoint"] == getatt("AlarmFunction", "Arn")
+    (permission,) = [
         res
-        for res in infra.resources_of_type(sam, "AWS::SNS::Subscription").values()
-        if res["Properties"]["Protocol"] == "sqs"
+        for res in infra.resources_of_type(translated, "AWS::Lambda::Permission").values()
+        if res["Properties"]["FunctionName"] == ref("AlarmFunction")
     ]
-    assert len(subscriptions) == 1 and "Condition" not in subscriptions[0]
-    subscription = subscriptions[0]["Properties"]
-    assert subscription["TopicArn"] == ref("AlarmTopic")
-    assert subscription["Endpoint"] == getatt("WorkQueue", "Arn")
-    assert subscription["RawMessageDelivery"] is False  # the worker reads SNS's envelope
-
-    (policy,) = [
-        res["Properties"]
-        for res in infra.resources_of_type(sam, "AWS::SQS::QueuePolicy").values()
-        if ref("WorkQueue") in res["Properties"]["Queues"]
-    ]
-    (statement,) = policy["PolicyDocument"]["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
-    assert statement["Action"] == "sqs:SendMessage"
-    assert statement["Resource"] == getatt("WorkQueue", "Arn")
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": ref("AlarmTopic")}}
-    key_statements = props(sam, "LogsAndAlarmsKey")["KeyPolicy"]["Statement"]
+    assert permission["Condition"] == "AlarmsViaFunction"
+    assert permission["Properties"]["Action"] == "lambda:InvokeFunction"
+    assert permission["Properties"]["Principal"] == "sns.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == ref("AlarmTopic")  # only this topic may invoke it
+    # Nothing lets SNS (or anyone but the ingest and the worker) send to the work queue.
+    assert infra.resources_of_type(translated, "AWS::SQS::QueuePolicy") == {}
+    for role in ("AlarmRole", "WorkerRole"):
+        assert "sqs:SendMessage" not in grants(translated, role, "sqs").get(
+            repr(getatt("WorkQueue", "Arn")), set()
+        )
+    key_statements = props(translated, "LogsAndAlarmsKey")["KeyPolicy"]["Statement"]
     services = {
         s["Principal"].get("Service")
         for s in key_statements
@@ -301,7 +407,7 @@ def test_the_keys_service_statements_hold_only_for_this_account_and_stack(sam: d
     alarms = statements["CloudWatchAlarms"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms["Condition"] == {"StringEquals": THIS_ACCOUNT, "ArnLike": THIS_ACCOUNTS_ALARMS}
-    topic = statements["AlarmTopicToWorkQueue"]
+    topic = statements["AlarmTopicDeliveries"]
     assert topic["Principal"] == {"Service": "sns.amazonaws.com"}
     topic_arn = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}-alarms"
     assert topic["Condition"] == {
@@ -365,7 +471,9 @@ def test_the_outputs_the_ops_cli_reads(sam: dict[str, Any]) -> None:
         "DeadLetterQueueUrl",
         "StateTableName",
         "AlarmTopicArn",
+        "AlarmDeadLetterQueueUrl",
     } <= set(outputs)
+    assert outputs["AlarmDeadLetterQueueUrl"]["Value"] == ref("AlarmDeadLetterQueue")
     assert outputs["WorkQueueUrl"]["Value"] == ref("WorkQueue")
     assert outputs["DeadLetterQueueUrl"]["Value"] == ref("DeadLetterQueue")
     assert outputs["StateTableName"]["Value"] == ref("StateTable")
@@ -409,9 +517,15 @@ def test_every_function_has_its_own_role_and_no_wildcard_action(translated: dict
     assert roles == {
         "IngestFunction": getatt("IngestRole", "Arn"),
         "WorkerFunction": getatt("WorkerRole", "Arn"),
+        "AlarmFunction": getatt("AlarmRole", "Arn"),
     }
-    assert set(infra.resources_of_type(translated, "AWS::IAM::Role")) == {"IngestRole", "WorkerRole"}
-    for role in ("IngestRole", "WorkerRole"):
+    assert set(infra.resources_of_type(translated, "AWS::IAM::Role")) == {
+        "IngestRole",
+        "WorkerRole",
+        "AlarmRole",
+        "AmazonQAlarmChannelRole",  # (AmazonQSlackWorkspaceId only; no permissions)
+    }
+    for role in ("IngestRole", "WorkerRole", "AlarmRole"):
         for statement in statements(translated, role):
             for action in statement["Action"]:
                 assert "*" not in action, f"{role}: wildcard action {action}"
@@ -422,6 +536,7 @@ def test_every_function_has_its_own_role_and_no_wildcard_action(translated: dict
                 for resource in resources:
                     assert resource != "*" and "*" not in repr(resource), f"{role}: wildcard resource"
     assert "ManagedPolicyArns" not in props(translated, "IngestRole")
+    assert "ManagedPolicyArns" not in props(translated, "AlarmRole")
     condition, arns, _none = props(translated, "WorkerRole")["ManagedPolicyArns"]["Fn::If"]
     assert (
         condition == "UseVpc" and len(arns) == 1 and "AWSLambdaVPCAccessExecutionRole" in arns[0]["Fn::Sub"]
@@ -469,8 +584,28 @@ def test_the_worker_gets_exactly_what_it_uses(translated: dict[str, Any]) -> Non
     assert services == {"logs", "sqs", "dynamodb", "secretsmanager"}
 
 
+def test_the_alarm_function_gets_exactly_what_it_uses(translated: dict[str, Any]) -> None:
+    assert grants(translated, "AlarmRole", "sqs") == {
+        repr(getatt("WorkQueue", "Arn")): {"sqs:GetQueueAttributes"},  # depths in the alert, nothing else
+        repr(getatt("DeadLetterQueue", "Arn")): {"sqs:GetQueueAttributes"},
+        repr(getatt("AlarmDeadLetterQueue", "Arn")): {"sqs:SendMessage"},  # Lambda's failed invocations
+    }
+    assert grants(translated, "AlarmRole", "dynamodb") == {
+        repr(getatt("StateTable", "Arn")): {"dynamodb:UpdateItem"}  # conditional writes only, no read
+    }
+    assert grants(translated, "AlarmRole", "secretsmanager") == {
+        repr(ref("SlackBotTokenSecret")): {"secretsmanager:GetSecretValue"}
+    }
+    services = {a.split(":")[0] for s in statements(translated, "AlarmRole") for a in s["Action"]}
+    assert services == {"logs", "sqs", "dynamodb", "secretsmanager"}
+
+
 def test_logs_go_only_to_the_functions_own_groups(translated: dict[str, Any]) -> None:
-    for role, group in (("IngestRole", "IngestLogGroup"), ("WorkerRole", "WorkerLogGroup")):
+    for role, group in (
+        ("IngestRole", "IngestLogGroup"),
+        ("WorkerRole", "WorkerLogGroup"),
+        ("AlarmRole", "AlarmLogGroup"),
+    ):
         assert grants(translated, role, "logs") == {
             repr(getatt(group, "Arn")): {"logs:CreateLogStream", "logs:PutLogEvents"}
         }
@@ -511,6 +646,16 @@ def test_every_checkov_skip_carries_its_reason(sam: dict[str, Any]) -> None:
     for name, skip in skips:
         assert re.fullmatch(r"CKV2?_AWS_\d+", skip["id"]), (name, skip)
         assert len(skip.get("comment", "").split()) >= 8, f"{name}: {skip['id']} needs a reason"
+
+
+def test_short_tags_load_as_their_long_form() -> None:
+    loaded = infra.loads("a: !Ref X\nb: !GetAtt X.Arn\nc: !Condition C\nd: !Sub x-${X}\n")
+    assert loaded == {
+        "a": {"Ref": "X"},
+        "b": {"Fn::GetAtt": ["X", "Arn"]},
+        "c": {"Condition": "C"},  # not Fn::Condition: CloudFormation's long form has no prefix here
+        "d": {"Fn::Sub": "x-${X}"},
+    }
 
 
 # ----- the moto copy ---------------------------------------------------------------------------------------
