@@ -3,7 +3,7 @@
 - a mention is answered in its channel (in the thread when the mention was in one);
 - a direct message is answered in the DM;
 - a slash command is answered through its ``response_url``: ephemeral, unless ``--public`` is in
-  its text;
+  its text (past the URL's 30 minutes, ``worker.replies`` answers with ``chat.postEphemeral``);
 - a button click runs the skill's action and updates the message it came from.
 
 Anything else Slack may send (message edits, ``user_change``, legacy attachment buttons, modal
@@ -43,9 +43,19 @@ class UpdateMessage:
 
 @dataclass(frozen=True)
 class ResponseUrl:
+    """Slack's ``response_url`` of a command or click, and what answering without it needs.
+
+    The URL takes 5 posts within 30 minutes: ``received_at`` (the envelope's, epoch seconds) dates it,
+    and ``channel``/``user`` say where ``chat.postEphemeral`` (or a direct message) answers once it has
+    expired (see ``worker.replies``).
+    """
+
     url: str
     replace_original: bool = False
     in_channel: bool = False  # a slash command's answer is ephemeral unless asked otherwise
+    received_at: float | None = None
+    channel: str | None = None
+    user: str | None = None
 
 
 Destination = PostMessage | UpdateMessage | ResponseUrl
@@ -153,7 +163,14 @@ def _plan_command(envelope: Envelope, deadline: float) -> Job:
         received_at=envelope.received_at,
         deadline=deadline,
     )
-    return Job(name, ask, ResponseUrl(command.response_url, in_channel=public))
+    destination = ResponseUrl(
+        command.response_url,
+        in_channel=public,
+        received_at=envelope.received_at,
+        channel=command.channel_id,
+        user=command.user_id,
+    )
+    return Job(name, ask, destination)
 
 
 def _plan_interaction(envelope: Envelope, deadline: float) -> Job | Ignored:
@@ -184,7 +201,13 @@ def _plan_interaction(envelope: Envelope, deadline: float) -> Job | Ignored:
     if container.get("is_ephemeral") or not (channel and ts):
         if not interaction.response_url:
             return Ignored("a click that can only be answered through a response_url, and it has none")
-        destination = ResponseUrl(interaction.response_url, replace_original=True)
+        destination = ResponseUrl(
+            interaction.response_url,
+            replace_original=True,
+            received_at=envelope.received_at,
+            channel=channel,
+            user=ask.user,
+        )
     else:
         destination = UpdateMessage(channel, ts)
     return Job(skill_name, ask, destination, action=action_name)
