@@ -9,6 +9,11 @@ succeeded: a crash in between leaves a duplicate, which the worker's dedupe abso
 are informative only). Where the endpoint has no move task (moto, a missing permission), it moves
 message by message, at most as many as were waiting when it started, so that messages dying again
 meanwhile are not sent round in a loop.
+
+A slash command or a click on an ephemeral message is answered through its ``response_url``, which Slack
+takes only within 30 minutes: a redriven one older than that (29 minutes, the worker's margin) is answered
+with ``chat.postEphemeral`` to the same user (or a direct message) instead, and the redrive says how many
+it moved (``--all`` counts what waited in the dead-letter queue when it started).
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ def _redrive_ids(settings: Config, ids: list[str], *, assume_yes: bool) -> int:
         return ExitCode.NOTHING
     progress = Progress("redrive", len(chosen.letters)) if len(chosen.letters) > 1 else None
     moved = move_each(sqs, chosen.letters, settings, progress)
-    _finish(progress, moved, settings)
+    _finish(progress, moved, settings, expired_response_urls(chosen.letters[:moved]))
     return ExitCode.NOTHING if chosen.missing else ExitCode.OK
 
 
@@ -79,9 +84,12 @@ def _redrive_all(settings: Config, *, assume_yes: bool) -> int:
     if not confirm(f"Redrive {plural(waiting, 'message')} to {settings.queue_url}?", assume_yes=assume_yes):
         print("Nothing redriven.", file=sys.stderr)
         return ExitCode.NOTHING
+    # Read before the move: a message-move task moves messages unseen. Every read adds one to a dead
+    # letter's receive count, which only informs (the dead-letter queue has no redrive policy of its own).
+    expired = expired_response_urls(deadletters.scan(sqs, settings.dlq_url, limit=waiting))
     progress = Progress("redrive", waiting)
     moved = redrive_all(sqs, aws.client("sqs", retries=False), settings, progress, waiting)
-    _finish(progress, moved, settings)
+    _finish(progress, moved, settings, expired)
     return ExitCode.OK
 
 
@@ -204,7 +212,24 @@ def _arn(sqs: Any, queue_url: str) -> str:
     return str(attributes["QueueArn"])
 
 
-def _finish(progress: Progress | None, moved: int, settings: Config) -> None:
+def expired_response_urls(letters: list[DeadLetter], now: float | None = None) -> int:
+    """How many of ``letters`` the worker will answer without their ``response_url``, past use by now."""
+    at = time.time() if now is None else now
+    return sum(
+        1
+        for letter in letters
+        if letter.envelope is not None and schema.carries_expired_response_url(letter.envelope, at)
+    )
+
+
+def _finish(progress: Progress | None, moved: int, settings: Config, expired: int) -> None:
     if progress is not None:
         progress.finish()
     print(f"{plural(moved, 'message')} redriven to {settings.queue_url}.", file=sys.stderr)
+    if expired:
+        carry, they = ("carries", "it") if expired == 1 else ("carry", "they")
+        print(
+            f"{expired} {carry} an expired response_url: {they} will be answered with chat.postEphemeral"
+            " to the same user (or a DM).",
+            file=sys.stderr,
+        )

@@ -53,6 +53,8 @@ BOT_ID = "B0BOT"
 
 RESPONSE_URL_USES = 5
 """How many times Slack accepts a post to one ``response_url``."""
+RESPONSE_URL_SECONDS = 30 * 60
+"""How long after it was minted Slack accepts posts to a ``response_url``."""
 
 _REPLY_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 _JSON_FORM_FIELDS = ("blocks", "attachments", "metadata")
@@ -177,6 +179,8 @@ class SlackStandIn(BackgroundServer):
         """Channels that answer ``channel_not_found``."""
         self.not_in_channels: set[str] = set()
         """Channels that answer ``not_in_channel``."""
+        self.users_not_in_channels: set[str] = set()
+        """Users that ``chat.postEphemeral`` says are not members of the channel (``user_not_in_channel``)."""
         self.delay_seconds: float = 0.0
         """Latency added before answering each Web API call (a slow Slack)."""
 
@@ -188,6 +192,7 @@ class SlackStandIn(BackgroundServer):
         self._ts_micros = _FIRST_TS_MICROS - _TS_STEP_MICROS
         self._messages: dict[str, dict[str, dict[str, Any]]] = {}
         self._response_ids: dict[str, int] = {}
+        self._response_expiry: dict[str, float] = {}  # response id → time.time() after which it is expired
         self._next_response_id = 0
 
         super().__init__(host, port, _Handler)
@@ -205,12 +210,21 @@ class SlackStandIn(BackgroundServer):
         return self.base_url + "api/"
 
     def new_response_url(self) -> str:
-        """Mint a ``response_url`` that accepts 5 posts, like Slack's."""
+        """Mint a ``response_url`` that accepts 5 posts within 30 minutes, like Slack's."""
         with self._cond:
             self._next_response_id += 1
             response_id = f"R{self._next_response_id:06d}"
             self._response_ids[response_id] = 0
+            self._response_expiry[response_id] = time.time() + RESPONSE_URL_SECONDS
         return f"{self.base_url}response/{response_id}"
+
+    def expire_response_url(self, url: str) -> None:
+        """Make a minted ``response_url`` answer ``expired_url`` from now on, as if its 30 minutes were up."""
+        response_id = urlsplit(url).path.removeprefix("/response/").strip("/")
+        with self._cond:
+            if response_id not in self._response_ids:
+                raise ValueError(f"not a response_url of this stand-in: {url}")
+            self._response_expiry[response_id] = time.time()
 
     # -- records -----------------------------------------------------------------------------------
 
@@ -240,6 +254,7 @@ class SlackStandIn(BackgroundServer):
             self._every.clear()
             self.missing_channels.clear()
             self.not_in_channels.clear()
+            self.users_not_in_channels.clear()
             self.delay_seconds = 0.0
             self._cond.notify_all()
 
@@ -371,7 +386,7 @@ class SlackStandIn(BackgroundServer):
             uses = self._response_ids.get(response_id)
             if uses is None:
                 return _text_reply("no_service", 404, ok=False, error="no_service")
-            if uses >= RESPONSE_URL_USES:
+            if uses >= RESPONSE_URL_USES or time.time() >= self._response_expiry[response_id]:
                 return _text_reply("expired_url", 404, ok=False, error="expired_url")
             if not isinstance(body, dict):
                 return _text_reply("invalid_payload", 400, ok=False, error="invalid_payload")
@@ -394,12 +409,20 @@ class SlackStandIn(BackgroundServer):
             return _json_reply({"ok": True, "api_url": self.api_url})
         if verb == "GET" and name == "channels":
             return _json_reply(
-                {"ok": True, "missing": sorted(self.missing_channels), "not_in": sorted(self.not_in_channels)}
+                {
+                    "ok": True,
+                    "missing": sorted(self.missing_channels),
+                    "not_in": sorted(self.not_in_channels),
+                    "users_not_in": sorted(self.users_not_in_channels),
+                }
             )
         if verb == "POST" and name == "reset":
             self.reset()
             return _json_reply({"ok": True})
         if verb == "POST" and name == "response_url":
+            if isinstance(body, dict) and isinstance(body.get("expire"), str):
+                self.expire_response_url(body["expire"])  # ValueError: 400 invalid_argument
+                return _json_reply({"ok": True})
             return _json_reply({"ok": True, "response_url": self.new_response_url()})
         if verb == "POST" and name in ("faults", "channels", "delay"):
             if not isinstance(body, dict):
@@ -411,6 +434,8 @@ class SlackStandIn(BackgroundServer):
                     self.missing_channels = set(_str_list(body["missing"]))
                 if "not_in" in body:
                     self.not_in_channels = set(_str_list(body["not_in"]))
+                if "users_not_in" in body:
+                    self.users_not_in_channels = set(_str_list(body["users_not_in"]))
             else:
                 self.delay_seconds = float(body.get("seconds", 0))
             return _json_reply({"ok": True})
@@ -496,8 +521,11 @@ def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 
 def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     s._check_channel(args)
-    if not args.get("user"):
+    user = args.get("user")
+    if not isinstance(user, str) or not user:
         raise _ApiError("user_not_found")
+    if user in s.users_not_in_channels:
+        raise _ApiError("user_not_in_channel")
     if not _has_content(args):
         raise _ApiError("no_text")
     _check_message(args)

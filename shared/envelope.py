@@ -140,6 +140,52 @@ def dedupe_key(kind: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
+# Slack takes up to 5 posts to a ``response_url`` within 30 minutes of the command or click. The worker
+# counts that age from the envelope's ``received_at`` (the ingest's clock when it acknowledged Slack), which
+# is a little later than the moment Slack minted the URL, and its post takes a few seconds more: so a URL
+# is treated as expired one minute early, at 29 minutes, and is then not contacted at all.
+RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
+RESPONSE_URL_SAFETY_SECONDS = 60
+
+
+def response_url_expired(received_at: float, now: float) -> bool:
+    """Whether a ``response_url`` received at ``received_at`` (epoch seconds) is past use at ``now``."""
+    return now - received_at >= RESPONSE_URL_LIFETIME_SECONDS - RESPONSE_URL_SAFETY_SECONDS
+
+
+def answered_through_response_url(kind: str, payload: dict[str, Any]) -> bool:
+    """Whether the worker answers this command or click through its ``response_url`` (as ``worker.route``
+    decides): every slash command; a button click on an ephemeral message, or on one it cannot name by
+    channel and ts (any other click updates its message with ``chat.update``)."""
+    if not _nonempty(payload.get("response_url")):
+        return False
+    if kind == "command":
+        return True
+    if kind != "interaction" or payload.get("type") != "block_actions":
+        return False
+    container = payload.get("container")
+    container = container if isinstance(container, dict) else {}
+    channel = _nonempty(container.get("channel_id")) or _nonempty(_id_of(payload.get("channel")))
+    ts = _nonempty(container.get("message_ts")) or _nonempty(_id_of(payload.get("message"), "ts"))
+    return bool(container.get("is_ephemeral")) or not (channel and ts)
+
+
+def carries_expired_response_url(envelope: dict[str, Any], now: float) -> bool:
+    """A queued command or click that the worker would answer through a ``response_url`` already past use
+    at ``now``: it is answered with ``chat.postEphemeral`` (or a direct message) instead."""
+    received_at = envelope.get("received_at")
+    payload = envelope.get("payload")
+    if (
+        not isinstance(received_at, int | float)
+        or isinstance(received_at, bool)
+        or not isinstance(payload, dict)
+    ):
+        return False
+    return answered_through_response_url(str(envelope.get("kind", "")), payload) and response_url_expired(
+        float(received_at), now
+    )
+
+
 # Message attributes the worker adds when it dead-letters a record itself (SQS allows 10 in all).
 DEAD_REASON = "reason"  # a short human reason, e.g. "slack error: channel_not_found"
 DEAD_CATEGORY = "category"  # "poison" (can never be read) or "permanent" (Slack refused for good)

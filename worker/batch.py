@@ -7,7 +7,6 @@ never fails its neighbours: each is wrapped, and its outcome decides alone wheth
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -17,10 +16,11 @@ from typing import Any
 
 from shared import envelope as schema
 from shared.log import get_logger, log, redact
-from worker import aws, blockkit, retry, route, slack
+from worker import aws, retry, route, slack
 from worker.envelope import Envelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
 from worker.pace import ChannelTurns
+from worker.replies import deliver  # imported by name: tests and the bench wrap batch.deliver
 from worker.state import Claim, StateTable
 
 logger = get_logger("worker")
@@ -216,35 +216,6 @@ def _hide(record: dict[str, Any], seconds: int, settings: Settings) -> None:
         )
     except Exception:  # without it the queue's own visibility timeout applies: later, never lost
         logger.warning("could not set the record's visibility", extra={"fields": {"seconds": seconds}})
-
-
-def deliver(destination: route.Destination, reply: slack.Reply, token: str, deadline: float) -> None:
-    # Every reply leaves through here: held to Slack's Block Kit limits whichever skill built it, since
-    # Slack refuses an over-limit message for good (invalid_blocks, msg_too_long) and it would dead-letter.
-    reply = blockkit.fit(reply)
-    if isinstance(destination, route.ResponseUrl):
-        reply = dataclasses.replace(reply, in_channel=reply.in_channel or destination.in_channel)
-        slack.post_to_response_url(
-            destination.url, reply, deadline, replace_original=destination.replace_original
-        )
-        return
-    if not token:
-        raise Permanent("slack error: not_authed (SLACK_BOT_TOKEN is not set)")
-    client = slack.web_client(token, deadline)
-    channel = (
-        slack.direct_message_channel(client, destination.user)
-        if isinstance(destination, route.DirectMessage)
-        else destination.channel
-    )
-    args: dict[str, Any] = {"channel": channel, "text": reply.text}
-    if reply.blocks:
-        args["blocks"] = reply.blocks
-    if isinstance(destination, route.UpdateMessage):
-        slack.call(client, "chat.update", ts=destination.ts, **args)
-    else:
-        if isinstance(destination, route.PostMessage) and destination.thread_ts:
-            args["thread_ts"] = destination.thread_ts
-        slack.call(client, "chat.postMessage", **args)
 
 
 def _dead_letter(

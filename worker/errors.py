@@ -33,6 +33,14 @@ class Permanent(RecordFailure):
     category = "permanent"
 
 
+class ResponseUrlGone(Permanent):
+    """Slack no longer takes posts to this ``response_url`` (``expired_url``, ``used_url``, HTTP 404/410).
+
+    Not the end of the record: ``worker.replies`` answers the same person another way. Only when that
+    fails too does the record reach the dead-letter queue.
+    """
+
+
 class Poison(RecordFailure):
     category = "poison"
 
@@ -54,6 +62,10 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "token_expired",
         "token_revoked",
         "user_not_found",
+        "user_not_in_channel",  # chat.postEphemeral: the user is not a member of the channel
+        "user_disabled",  # conversations.open
+        "user_not_visible",
+        "cannot_dm_bot",
         "invalid_blocks",
         "invalid_arguments",
         "msg_too_long",

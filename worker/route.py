@@ -4,7 +4,7 @@
 - a direct message is answered in the DM;
 - a slash command goes to the skill that claims it by name (``Skill.commands``), else to the skill its
   first word names; it is answered through its ``response_url``: ephemeral, unless ``--public`` is in
-  its text;
+  its text (past the URL's 30 minutes, ``worker.replies`` answers with ``chat.postEphemeral``);
 - a button click runs the skill's action (``action_id`` ``<skill>:<name>``) and updates the message it
   came from;
 - a modal submission or a shortcut (``callback_id`` ``<skill>:<name>``) runs the skill's view or
@@ -52,9 +52,19 @@ class UpdateMessage:
 
 @dataclass(frozen=True)
 class ResponseUrl:
+    """Slack's ``response_url`` of a command or click, and what answering without it needs.
+
+    The URL takes 5 posts within 30 minutes: ``received_at`` (the envelope's, epoch seconds) dates it,
+    and ``channel``/``user`` say where ``chat.postEphemeral`` (or a direct message) answers once it has
+    expired (see ``worker.replies``).
+    """
+
     url: str
     replace_original: bool = False
     in_channel: bool = False  # a slash command's answer is ephemeral unless asked otherwise
+    received_at: float | None = None
+    channel: str | None = None
+    user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +224,14 @@ def _plan_command(envelope: Envelope, context: Context) -> Job:
         received_at=envelope.received_at,
     )
     handler = claimed.run if claimed is not None else None
-    return Job(name, ask, ResponseUrl(command.response_url, in_channel=public), handler)
+    destination = ResponseUrl(
+        command.response_url,
+        in_channel=public,
+        received_at=envelope.received_at,
+        channel=command.channel_id,
+        user=command.user_id,
+    )
+    return Job(name, ask, destination, handler)
 
 
 def _plan_interaction(envelope: Envelope, context: Context) -> Job | Ignored:
@@ -255,7 +272,13 @@ def _plan_click(envelope: Envelope, context: Context) -> Job | Ignored:
     if container.get("is_ephemeral") or not (channel and ts):
         if not interaction.response_url:
             return Ignored("a click that can only be answered through a response_url, and it has none")
-        destination = ResponseUrl(interaction.response_url, replace_original=True)
+        destination = ResponseUrl(
+            interaction.response_url,
+            replace_original=True,
+            received_at=envelope.received_at,
+            channel=channel,
+            user=ask.user,
+        )
     else:
         destination = UpdateMessage(channel, ts)
     return Job(skill_name, ask, destination, skill.actions[action_name])
@@ -303,7 +326,11 @@ def _plan_shortcut(envelope: Envelope, context: Context) -> Job | Ignored:
         received_at=envelope.received_at,
     )
     response_url = _text(envelope.payload.get("response_url"))
-    destination: Destination = ResponseUrl(response_url) if response_url else DirectMessage(user)
+    destination: Destination = (
+        ResponseUrl(response_url, received_at=envelope.received_at, channel=ask.channel, user=user)
+        if response_url
+        else DirectMessage(user)
+    )
     return Job(skill.name, ask, destination, skill.shortcuts[name])
 
 

@@ -25,10 +25,12 @@ from slack_sdk.webhook import WebhookClient
 
 from shared.config import DEFAULT_SLACK_API_URL, env
 from worker import blockkit
-from worker.errors import PERMANENT_SLACK_ERRORS, Permanent, Transient
+from worker.errors import PERMANENT_SLACK_ERRORS, Permanent, ResponseUrlGone, Transient
 
 SLACK_HOOKS_ORIGIN = ("https", "hooks.slack.com", 443)  # where Slack's own response_urls point
 DEFAULT_PORTS = {"https": 443, "http": 80}
+# What Slack answers a response_url past its 30 minutes or its 5 posts: the answer goes another way.
+RESPONSE_URL_GONE = frozenset({"expired_url", "used_url"})
 MAX_CALL_SECONDS = 10.0  # one HTTP call to Slack
 SAFETY_SECONDS = 0.5  # left for settling the record after the last retry
 
@@ -132,7 +134,10 @@ def call(client: WebClient, method: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_original: bool = False) -> None:
-    """Answer a slash command or an interaction through its ``response_url`` (5 uses in 30 minutes)."""
+    """Answer a slash command or an interaction through its ``response_url`` (5 uses in 30 minutes).
+
+    Raises ``ResponseUrlGone`` when Slack says the URL is past use, so the caller can answer another way.
+    """
     if not trusted_response_url(url):
         raise Permanent("forged response_url")
     reply = blockkit.fit(reply)  # Slack answers an over-limit reply 400 invalid_blocks: permanent
@@ -156,6 +161,8 @@ def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_ori
         raise Transient("response_url: HTTP 429", retry_after=_retry_after(dict(response.headers or {})))
     if response.status_code >= 500:
         raise Transient(f"response_url: HTTP {response.status_code}")
+    if text in RESPONSE_URL_GONE or response.status_code in (404, 410):
+        raise ResponseUrlGone(f"response_url error: {text or response.status_code}")
     if text in PERMANENT_SLACK_ERRORS or response.status_code in (400, 403, 404, 410):
         raise Permanent(f"response_url error: {text or response.status_code}")
     raise Transient(f"response_url: HTTP {response.status_code} {text}".strip())
@@ -192,12 +199,3 @@ def _origin(url: str) -> tuple[str, str, int] | None:
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc:
         return None
     return parts.scheme, parts.hostname, port if port is not None else DEFAULT_PORTS[parts.scheme]
-
-
-def direct_message_channel(client: WebClient, user: str) -> str:
-    """The id of the bot's DM with ``user`` (``conversations.open``: the same DM every time)."""
-    channel = call(client, "conversations.open", users=user).get("channel")
-    channel_id = channel.get("id") if isinstance(channel, dict) else None
-    if not isinstance(channel_id, str) or not channel_id:
-        raise Transient("slack conversations.open: no channel in the answer")
-    return channel_id

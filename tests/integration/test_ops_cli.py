@@ -26,6 +26,7 @@ from tests.support.ops import (
     POISON_BODY,
     dead_letter_ids,
     exhaust_retries,
+    kill_old_command,
     kill_permanently,
     poison,
     slackbot,
@@ -238,10 +239,54 @@ def test_redrive_all_moves_every_message_back(pipeline: Pipeline, capsys: pytest
     # moto has no message-move task: the fallback moved them one by one.
     assert "message-move task not available" in result.err
     assert "redrive [##########] 3/3" in result.err and "3 messages redriven" in result.err
+    assert "expired response_url" not in result.err  # no command or click among them
     assert _depth(pipeline.sqs, pipeline.dlq_url) == (0, 0)
     back = _receive_all(pipeline, 3)
     assert sorted(m["Body"] for m in back) == bodies
     assert all(not set(m.get("MessageAttributes", {})) & {"reason", "category"} for m in back)
+
+
+def test_redrive_says_how_many_carry_an_expired_response_url_and_they_are_answered_ephemerally(
+    pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kill_old_command(pipeline, "U0ADA")
+    kill_old_command(pipeline, "U0BOB")
+    kill_permanently(pipeline, "Ev0MENTION")
+    ids = {letter.summary().get("user"): letter.message_id for letter in _dead(pipeline)}
+    assert set(ids) == {"U0ADA", "U0BOB", "U0HUMAN"}
+    pipeline.slack.reset()
+
+    one = slackbot(capsys, "dlq", "redrive", ids["U0ADA"], "--yes")
+    assert one.code == 0, one.err
+    assert (
+        "1 carries an expired response_url: it will be answered with chat.postEphemeral to the same user"
+        " (or a DM)." in one.err
+    )
+    rest = slackbot(capsys, "dlq", "redrive", "--all", "--yes")
+    assert rest.code == 0, rest.err
+    assert "2 messages redriven" in rest.err
+    assert (
+        "1 carries an expired response_url: it will be answered with chat.postEphemeral" in rest.err
+    )  # the mention is not counted
+
+    _drain_one_at_a_time(pipeline)
+    answered = sorted((r["method"], r["args"].get("user")) for r in pipeline.replies())
+    assert answered == [
+        ("chat.postEphemeral", "U0ADA"),
+        ("chat.postEphemeral", "U0BOB"),
+        ("chat.postMessage", None),  # the mention, in its channel
+    ]
+    assert pipeline.slack.calls(kind="response_url") == []  # no dead URL was tried
+
+
+def test_redrive_counts_every_expired_one_it_moves(
+    pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kill_old_command(pipeline, "U0ADA")
+    kill_old_command(pipeline, "U0BOB")
+    result = slackbot(capsys, "dlq", "redrive", "--all", "--yes")
+    assert result.code == 0, result.err
+    assert "2 carry an expired response_url: they will be answered with chat.postEphemeral" in result.err
 
 
 def test_redrive_all_of_an_empty_queue_has_nothing_to_do(

@@ -123,7 +123,7 @@ OVER_EVERY_LIMIT = Reply(
 )
 
 
-@pytest.mark.parametrize("where", ["chat.postMessage", "chat.update", "response_url"])
+@pytest.mark.parametrize("where", ["chat.postMessage", "chat.update", "response_url", "chat.postEphemeral"])
 def test_deliver_fits_a_reply_over_every_limit_on_each_way_out(
     slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
@@ -136,6 +136,9 @@ def test_deliver_fits_a_reply_over_every_limit_on_each_way_out(
         destination = route.UpdateMessage("C1", ts)
     elif where == "response_url":
         destination = route.ResponseUrl(slack.new_response_url())
+    elif where == "chat.postEphemeral":  # a response_url past its 30 minutes: the fallback is fitted too
+        old = time.time() - 31 * 60
+        destination = route.ResponseUrl(slack.new_response_url(), received_at=old, channel="C1", user="U1")
     else:
         destination = route.PostMessage("C1")
 

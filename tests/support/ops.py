@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import pytest
 
 from ops import cli
+from shared import envelope as schema
 from tests.support import slack_requests as sr
 from tests.support.pipeline import Pipeline
 from worker import deadletters
@@ -33,6 +36,18 @@ def kill_permanently(pipeline: Pipeline, event_id: str, channel: str = "C0GONE")
     """A mention Slack refuses for good (``channel_not_found``): the worker dead-letters it at once."""
     pipeline.slack.add_fault(method="chat.postMessage", status=200, error="channel_not_found", times=1)
     pipeline.post(sr.mention("<@UBOT> ping", event_id=event_id, channel=channel))
+    pipeline.drain()
+
+
+def kill_old_command(pipeline: Pipeline, user: str, minutes: float = 31) -> None:
+    """A slash command queued ``minutes`` ago (its response_url past use) whose every other way to its user
+    is refused for good (``channel_not_found``, then ``user_not_found``): the worker dead-letters it."""
+    form = dict(parse_qsl(sr.slash_command("ping", response_url=pipeline.slack.new_response_url()).decode()))
+    form["user_id"] = user
+    envelope = schema.build("command", form, received_at=time.time() - minutes * 60, request_id="r-old")
+    pipeline.slack.add_fault(method="chat.postEphemeral", status=200, error="channel_not_found")
+    pipeline.slack.add_fault(method="conversations.open", status=200, error="user_not_found")
+    pipeline.send_raw(schema.dumps(envelope), schema.message_attributes(envelope))
     pipeline.drain()
 
 

@@ -275,6 +275,45 @@ def test_response_url_works_five_times_then_expires(standin: SlackStandIn) -> No
     assert format_reply(records[0]) == "response_url ← answer 0 (in_channel, replace)"
 
 
+def test_a_response_url_made_expired_answers_expired_url_at_once(standin: SlackStandIn) -> None:
+    url, other = standin.new_response_url(), standin.new_response_url()
+    standin.expire_response_url(url)
+    assert (WebhookClient(url, timeout=5).send(text="late").status_code, standin.calls()[-1]["error"]) == (
+        404,
+        "expired_url",
+    )
+    assert WebhookClient(other, timeout=5).send(text="in time").status_code == 200  # only that one
+
+    status, _, _ = http(standin, "sandbox/response_url", {"expire": other})
+    assert status == 200 and WebhookClient(other, timeout=5).send(text="late").body == "expired_url"
+    assert http(standin, "sandbox/response_url", {"expire": standin.base_url + "response/R9"})[0] == 400
+    with pytest.raises(ValueError, match="not a response_url"):
+        standin.expire_response_url(standin.base_url + "response/nope")
+
+
+def test_post_ephemeral_refuses_like_slack(standin: SlackStandIn) -> None:
+    client = client_for(standin)
+    standin.missing_channels.add("C404")
+    standin.users_not_in_channels.add("U0OUT")
+    refusals = {}
+    for channel, user in (("C404", "U1"), ("C1", "U0OUT"), ("C1", "")):
+        with pytest.raises(SlackApiError) as refused:
+            client.chat_postEphemeral(channel=channel, user=user, text="only you")
+        refusals[(channel, user)] = refused.value.response["error"]
+    assert refusals == {
+        ("C404", "U1"): "channel_not_found",
+        ("C1", "U0OUT"): "user_not_in_channel",
+        ("C1", ""): "user_not_found",
+    }
+    http(standin, "sandbox/channels", {"users_not_in": ["U0GONE"]})
+    assert standin.users_not_in_channels == {"U0GONE"}
+    assert client.chat_postEphemeral(channel="C1", user="U0OUT", text="back")["ok"] is True
+    with pytest.raises(SlackApiError):
+        client.chat_postEphemeral(channel="C1", user="U0GONE", text="x")
+    standin.reset()
+    assert standin.users_not_in_channels == set()
+
+
 def test_response_url_faults(standin: SlackStandIn) -> None:
     url = standin.new_response_url()
     standin.add_fault(method="response_url", status=500)

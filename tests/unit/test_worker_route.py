@@ -231,7 +231,9 @@ def test_shortcuts_go_to_the_skill_global_by_dm_message_through_its_response_url
     }
     job = route.plan(_envelope("interaction", on_a_message), DEADLINE)
     assert isinstance(job, route.Job) and job.ask.channel == "C9" and job.ask.text == "the words"
-    assert job.destination == route.ResponseUrl("https://hooks.slack.com/app/T1/2/x")
+    assert isinstance(job.destination, route.ResponseUrl)
+    assert job.destination.url == "https://hooks.slack.com/app/T1/2/x"
+    assert (job.destination.channel, job.destination.user) == ("C9", "U2")
     unknown = {**shortcut, "callback_id": "toy:nothing"}
     assert route.plan(_envelope("interaction", unknown), DEADLINE) == route.Ignored(
         "no skill handles shortcut toy:nothing"
