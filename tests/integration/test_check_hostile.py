@@ -7,6 +7,7 @@ being a hostile HTTP server on loopback (the `pipeline` fixture sets CHECK_ALLOW
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -193,7 +194,9 @@ def test_a_hanging_resolver_does_not_hold_the_worker_past_its_deadline(
     assert invocation.failed == []
     assert invocation.seconds < 4.0
     (reply,) = pipeline.replies()
-    assert "DNS lookup timed out after 2.0 s" in reply["args"]["text"]
+    # About 2 s: what was left once the record was claimed (less under load), never the resolver's hang.
+    waited = re.search(r"DNS lookup timed out after (\d+\.\d) s", reply["args"]["text"])
+    assert waited is not None and 1.0 <= float(waited.group(1)) <= 2.0
 
 
 # --- 4. fan-out ----------------------------------------------------------------------------------
