@@ -98,7 +98,7 @@ def read_private_metadata(text: Any) -> Metadata:
         return Metadata()
     try:
         document = json.loads(text)
-        if not isinstance(document, dict) or document.get(MARKER) != VERSION:
+        if not isinstance(document, dict) or not _is_int(document.get(MARKER)) or document[MARKER] != VERSION:
             return Metadata()
         rules = document.get("rules", {})
         if not isinstance(rules, dict):
