@@ -4,7 +4,8 @@ Slack retries only Events API deliveries. A slash command or an interaction answ
 its user sees a bare "dispatch_failed"; so when the queue cannot take one, the ingest answers 200 with
 words the user can act on instead. Select menus that load their options from the app
 (``block_suggestion``, ``dialog_suggestion``) read them from the answer; ``Suggester`` is the seam where
-a function producing options is plugged in (the ingest itself knows no skill).
+a function producing options is plugged in (the ingest itself knows no skill). A modal whose submission
+breaks the rules its skill wrote into the view (``shared.modals``) is answered with its field errors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from shared import modals
 from shared.envelope import Kind
 
 COULD_NOT_QUEUE = "could not take this in, please try again"
@@ -23,6 +25,29 @@ Suggester = Callable[[dict[str, Any]], dict[str, Any]]
 def no_options(payload: dict[str, Any]) -> dict[str, Any]:
     """Until something provides options, an empty list: the menu shows "no results", nothing breaks."""
     return {"options": []}
+
+
+def options_from(lookup: Callable[[str], str], allowed: frozenset[str]) -> Suggester:
+    """Options for an external select in one of our modals, from the setting its view names.
+
+    ``lookup`` reads a setting (the environment); only names in ``allowed`` are ever read. A legacy
+    dialog's menu gets no options.
+    """
+
+    def suggest(payload: dict[str, Any]) -> dict[str, Any]:
+        if payload.get("type") != "block_suggestion":
+            return no_options(payload)
+        return {"options": modals.suggestions(payload, lookup, allowed=allowed)}
+
+    return suggest
+
+
+def view_errors(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The field errors of a ``view_submission`` breaking its modal's rules, as Slack's answer; else None."""
+    if payload.get("type") != "view_submission":
+        return None
+    found = modals.errors(payload.get("view"))
+    return {"response_action": "errors", "errors": found} if found else None
 
 
 def ephemeral(text: str) -> dict[str, Any]:

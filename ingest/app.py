@@ -4,7 +4,8 @@ Order matters: cheap refusals first (method, size), then Slack's unsigned certif
 signature, and only a genuine request is parsed and queued. The answer is 200 only when the request
 is durably in SQS or deliberately ignored; if the queue fails, an event gets 503, which makes Slack
 deliver it again, while a slash command or an interaction (which Slack never delivers again) gets a
-200 telling the user to try again. Select menus asking for options are answered here, not queued.
+200 telling the user to try again. Select menus asking for options are answered here, not queued, and
+so is a modal submission breaking its declared rules (its field errors must be in the answer).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from ingest import answers, signature
 from ingest.http import HttpRequest, HttpResponse
 from ingest.queue import MAX_MESSAGE_BYTES, EnqueueFailed, MessageTooLarge, WorkQueue
 from ingest.slack import Challenge, Ignore, Malformed, Suggest, Work, classify, is_ssl_check
-from shared import envelope
+from shared import envelope, modals
 from shared.config import env
 
 NO_RETRY = {"X-Slack-No-Retry": "1"}  # Slack will not send again what can never succeed
+DEFAULT_MODAL_COMMANDS = "/incident"
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Settings:
     queue_url: str
     command_ack: str = ""
     suggest: answers.Suggester = answers.no_options
+    # Commands whose answer is a modal the worker opens: an ack text would be a stray message.
+    modal_commands: frozenset[str] = frozenset({DEFAULT_MODAL_COMMANDS})
 
 
 def handle(
@@ -95,6 +99,9 @@ def handle(
         return Outcome(
             HttpResponse.json(200, settings.suggest(decision.payload)), "answered_suggestion", fields
         )
+    field_errors = answers.view_errors(decision.payload) if decision.kind == "interaction" else None
+    if field_errors:  # Slack shows them under the inputs; the person corrects them and submits again
+        return Outcome(HttpResponse.json(200, field_errors), "rejected_view_errors", fields)
     return _enqueue(decision, summary, request, settings, queue, fields, now(), started)
 
 
@@ -131,9 +138,13 @@ def _enqueue(
     except EnqueueFailed as error:
         fields["error"] = str(error)
         return _not_queued(work, HttpResponse.text(503, "queue unavailable"), "enqueue_failed", fields)
-    if work.kind == "command" and settings.command_ack:
+    if work.kind == "command" and settings.command_ack and not _opens_a_modal(work.payload, settings):
         return Outcome(HttpResponse.json(200, answers.ephemeral(settings.command_ack)), "queued", fields)
     return Outcome(HttpResponse(200), "queued", fields)
+
+
+def _opens_a_modal(command: dict[str, Any], settings: Settings) -> bool:
+    return str(command.get("command", "")).lower() in settings.modal_commands
 
 
 def _not_queued(work: Work, retry_later: HttpResponse, outcome: str, fields: dict[str, Any]) -> Outcome:
@@ -169,4 +180,10 @@ def settings_from_env(signing_secret: str) -> Settings:
         signing_secrets=signature.parse_secrets(signing_secret),
         queue_url=env("QUEUE_URL"),
         command_ack=env("SLASH_COMMAND_ACK", "Working on it…"),
+        suggest=answers.options_from(env, modals.option_settings()),
+        modal_commands=_names(env("MODAL_COMMANDS", DEFAULT_MODAL_COMMANDS)),
     )
+
+
+def _names(listed: str) -> frozenset[str]:
+    return frozenset(name.strip().lower() for name in listed.split(",") if name.strip())

@@ -33,8 +33,8 @@ MAX_OPTION_TEXT = 75  # an option object's text
 MAX_OPTION_VALUE = 150  # an option object's value
 DEFAULT_OPTION_SETTINGS = "SERVICES"
 # Never a source of options, whatever OPTION_SETTINGS says: a misconfigured allowlist must not put a
-# secret into a menu.
-_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PRIVATE|CREDENTIAL|_KEY|_ARN$|^AWS_", re.IGNORECASE)
+# secret into a menu. A pattern string, compiled on first use (re caches it), not while the ingest starts.
+_NAMES_OF_SECRETS = r"(?i)SECRET|TOKEN|PASSWORD|PRIVATE|CREDENTIAL|_KEY|_ARN$|^AWS_"
 
 
 class Rule(TypedDict, total=False):
@@ -56,6 +56,8 @@ Value = str | list[str] | None
 
 @dataclass(frozen=True)
 class Metadata:
+    """What a view's private_metadata carries; empty when the view is not one of ours."""
+
     rules: Mapping[str, Rule] = field(default_factory=dict)
     context: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)  # external select action_id → setting name
@@ -96,7 +98,7 @@ def read_private_metadata(text: Any) -> Metadata:
         return Metadata()
     try:
         document = json.loads(text)
-        if not isinstance(document, dict) or document.get(MARKER) != VERSION:
+        if not isinstance(document, dict) or not _is_int(document.get(MARKER)) or document[MARKER] != VERSION:
             return Metadata()
         rules = document.get("rules", {})
         if not isinstance(rules, dict):
@@ -161,7 +163,7 @@ def suggestions(
     action_id = payload.get("action_id")
     setting = metadata.options.get(action_id) if isinstance(action_id, str) else None
     allowlist = option_settings() if allowed is None else frozenset(allowed)
-    if not setting or setting not in allowlist or _SECRET_NAME.search(setting):
+    if not setting or setting not in allowlist or re.search(_NAMES_OF_SECRETS, setting):
         return []
     typed = payload.get("value")
     wanted = typed.strip().casefold() if isinstance(typed, str) else ""

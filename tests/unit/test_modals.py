@@ -108,6 +108,7 @@ def test_a_malformed_rule_is_refused_when_written(rule: dict[str, Any]) -> None:
         "[1, 2]",
         json.dumps({"rules": {"title": {"required": True}}}),  # no marker: not ours
         json.dumps({modals.MARKER: 2, "rules": {"title": {"required": True}}}),  # a version we do not know
+        json.dumps({modals.MARKER: True, "rules": {"title": {"required": True}}}),  # True == 1 in Python
         json.dumps({modals.MARKER: 1, "rules": ["title"]}),
         json.dumps({modals.MARKER: 1, "rules": {"title": "required"}}),
         json.dumps({modals.MARKER: 1, "rules": {"title": {"max_length": "80"}}}),
