@@ -38,7 +38,10 @@ def declare(pipeline: Pipeline, view: dict[str, Any], **values: str | None) -> d
 
 
 def test_the_command_opens_the_modal_and_answers_nothing_else(pipeline: Pipeline) -> None:
-    view = open_by_command(pipeline, "Checkout is down")
+    answer = pipeline.command("Checkout is down", command="/incident")
+    assert answer["statusCode"] == 200 and not answer.get("body")  # no "Working on it…": the modal answers
+    pipeline.drain()
+    (view,) = opened_views(pipeline)
     assert view["callback_id"] == "incident:declare"
     blocks = {block["block_id"]: block for block in view["blocks"] if block["type"] == "input"}
     assert tuple(blocks) == INPUTS
@@ -71,6 +74,32 @@ def test_a_mention_answers_with_a_button_whose_click_opens_the_modal(pipeline: P
     (view,) = opened_views(pipeline)
     assert view["callback_id"] == "incident:declare" and declaring_channel(view) == "C0INCIDENTS"
     assert pipeline.slack.calls("chat.update") == []  # the offer stays, for another try
+
+
+def test_an_invalid_submission_is_answered_by_the_ingest_with_field_errors_and_queues_nothing(
+    pipeline: Pipeline,
+) -> None:
+    view = open_by_command(pipeline)
+    answer = pipeline.submit(view, {"title": "x" * 81, "severity": None})
+    assert answer["statusCode"] == 200
+    body = json.loads(answer["body"])
+    assert body["response_action"] == "errors" and set(body["errors"]) == {"title", "severity"}
+    assert pipeline.depth() == 0
+    pipeline.drain()
+    assert pipeline.replies() == [] and pipeline.dead_letters() == []
+
+
+def test_the_service_picker_offers_services_matching_what_is_typed(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SERVICES", "payments, search,Payroll,checkout")
+    view = open_by_command(pipeline)
+    answer = pipeline.interact(sr.block_suggestion("service", "pay", view=view))
+    assert answer["statusCode"] == 200 and pipeline.depth() == 0
+    offered = [option["value"] for option in json.loads(answer["body"])["options"]]
+    assert offered == ["payments", "Payroll"]
+    everything = pipeline.interact(sr.block_suggestion("service", "", view=view))
+    assert len(json.loads(everything["body"])["options"]) == 4  # min_query_length 0: all, before typing
 
 
 def test_a_valid_submission_is_announced_in_the_declaring_channel(pipeline: Pipeline) -> None:
