@@ -200,3 +200,25 @@ def test_any_other_refusal_of_the_announcement_is_dead_lettered_not_sent_by_dm(p
     assert pipeline.replies() == [] and pipeline.slack.calls("conversations.open") == []
     (dead,) = pipeline.dead_letters()
     assert dead["MessageAttributes"]["reason"]["StringValue"] == "slack error: invalid_auth"
+
+
+def test_the_open_button_in_the_app_home_opens_the_modal_and_the_announcement_goes_by_dm(
+    pipeline: Pipeline,
+) -> None:
+    home = {"type": "view", "view_id": "V0HOME"}  # a Home tab click: no channel, message or response_url
+    click = sr.block_action(
+        "incident:open", "open", trigger_id=pipeline.slack.new_trigger_id(), container=home
+    )
+    for key in ("channel", "message", "response_url"):
+        click.pop(key)
+    click["view"] = {"id": "V0HOME", "type": "home", "callback_id": "", "private_metadata": ""}
+    pipeline.interact(click)
+    pipeline.drain()
+    (view,) = opened_views(pipeline)
+    assert declaring_channel(view) == ""
+    declare(pipeline, view)
+    (announcement,) = pipeline.replies()
+    assert (
+        announcement["args"]["channel"]
+        == pipeline.slack.calls("conversations.open")[0]["response"]["channel"]["id"]
+    )
