@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk import WebClient
+
 from shared import modals
 from worker import blockkit
 from worker.errors import Permanent
@@ -49,8 +51,8 @@ RULES: dict[str, modals.Rule] = {
 }
 # Where Slack refuses a post because the bot cannot write there: the announcement goes to the DM.
 _CHANNEL_REFUSALS = {
-    "not_in_channel": "I am not a member of {channel}; invite me there (`/invite @` and my name) "
-    "to have incidents announced in it.",
+    "not_in_channel": "I am not a member of {channel}: invite me there (`/invite` and my name) to "
+    "have incidents announced in it.",
     "channel_not_found": "I cannot see {channel} (a private channel I was not added to, or one that "
     "is gone).",
     "is_archived": "{channel} is archived.",
@@ -113,7 +115,7 @@ def declaring_channel(ask: Ask) -> str:
     return channel if _CHANNEL_ID.match(channel) else ""
 
 
-def open_form(slack: Any, trigger_id: str, *, channel: str, title: str = "") -> None:
+def open_form(slack: WebClient, trigger_id: str, *, channel: str, title: str = "") -> None:
     call(slack, "views.open", trigger_id=trigger_id, view=form(channel=channel, title=title))
 
 
