@@ -1,4 +1,9 @@
-"""What Slack sends: signed requests for a mention, a direct message, a slash command or a click.
+"""What Slack sends: signed requests for a mention, a direct message, a slash command, a click, a modal
+submission, a global shortcut or an external select asking for options.
+
+A command, a click, a shortcut and a submission carry a ``trigger_id``; pass one minted by the Slack
+stand-in (``SlackStandIn.new_trigger_id()``, ``POST /sandbox/trigger_id``) when the bot is to open a
+view with it, since the stand-in refuses ids it did not issue, as Slack refuses expired ones.
 
 Used by ``slackbot say`` (to talk to the local sandbox as Slack would) and by the tests. The signature
 is computed here independently of ``ingest.signature``, so tests check the scheme rather than echo it.
@@ -92,21 +97,23 @@ def slash_command(
     *,
     command: str = "/ops",
     response_url: str = "https://hooks.slack.com/commands/T0001/1/x",
+    trigger_id: str | None = None,
+    channel: str = "C0001",
 ) -> bytes:
     return urlencode(
         {
             "token": "verification-token-unused",
             "team_id": "T0001",
             "team_domain": "example",
-            "channel_id": "C0001",
-            "channel_name": "general",
+            "channel_id": channel,
+            "channel_name": "directmessage" if channel.startswith("D") else "general",
             "user_id": "U0HUMAN",
             "user_name": "ada",
             "command": command,
             "text": text,
             "api_app_id": "A0001",
             "response_url": response_url,
-            "trigger_id": f"{uuid.uuid4().int % 10**12}.1.{uuid.uuid4().hex}",
+            "trigger_id": trigger_id or _made_up_trigger_id(),
         }
     ).encode()
 
@@ -124,7 +131,7 @@ def block_action(
         "user": {"id": "U0HUMAN", "username": "ada"},
         "api_app_id": "A0001",
         "container": {"type": "message", "message_ts": "1700000000.000100", "channel_id": "C0001"},
-        "trigger_id": f"{uuid.uuid4().int % 10**12}.1.{uuid.uuid4().hex}",
+        "trigger_id": _made_up_trigger_id(),
         "channel": {"id": "C0001", "name": "general"},
         "message": {"type": "message", "ts": "1700000000.000100", "text": "check"},
         "response_url": "https://hooks.slack.com/actions/T0001/1/x",
@@ -140,3 +147,114 @@ def block_action(
     }
     payload.update(extra)
     return payload
+
+
+def view_submission(
+    view: dict[str, Any],
+    values: dict[str, str | None],
+    *,
+    user: str = "U0HUMAN",
+    trigger_id: str | None = None,
+    team: str = "T0001",
+) -> dict[str, Any]:
+    """Submitting the modal ``view`` (as the bot opened it) with ``values`` typed or chosen, by block_id.
+
+    Each input block's state has its element's shape: ``value`` for text inputs, ``selected_option``
+    for selects; an input left out of ``values`` is submitted empty, as Slack does.
+    """
+    state: dict[str, dict[str, Any]] = {}
+    for block in view.get("blocks") or []:
+        element = block.get("element") if block.get("type") == "input" else None
+        if isinstance(element, dict):
+            chosen = values.get(block["block_id"])
+            state[block["block_id"]] = {element["action_id"]: _input_state(element, chosen)}
+    submitted: dict[str, Any] = {
+        "id": "V0SUBMITTED",
+        "team_id": team,
+        "type": "modal",
+        "title": view.get("title"),
+        "blocks": view.get("blocks") or [],
+        "private_metadata": view.get("private_metadata") or "",
+        "callback_id": view.get("callback_id") or "",
+        "external_id": view.get("external_id") or "",
+        "hash": "1700000000.abcdef12",
+        "app_id": "A0001",
+        "bot_id": "B0001",
+        **{key: view[key] for key in ("id", "root_view_id", "previous_view_id") if key in view},
+        "state": {"values": state},
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "example"},
+        "user": {"id": user, "username": "ada", "name": "ada", "team_id": team},
+        "api_app_id": "A0001",
+        "token": "verification-token-unused",
+        "trigger_id": trigger_id or _made_up_trigger_id(),
+        "view": submitted,
+        "response_urls": [],
+        "is_enterprise_install": False,
+    }
+
+
+def _input_state(element: dict[str, Any], chosen: str | None) -> dict[str, Any]:
+    kind = element.get("type")
+    if kind in ("static_select", "external_select"):
+        option = None
+        if chosen is not None:
+            option = {"text": {"type": "plain_text", "text": chosen, "emoji": True}, "value": chosen}
+        return {"type": kind, "selected_option": option}
+    return {"type": kind, "value": chosen}
+
+
+def global_shortcut(
+    callback_id: str, *, user: str = "U0HUMAN", trigger_id: str | None = None, team: str = "T0001"
+) -> dict[str, Any]:
+    """A global shortcut (the lightning-bolt menu): no channel, no message, a trigger to open a modal."""
+    return {
+        "type": "shortcut",
+        "token": "verification-token-unused",
+        "action_ts": f"{time.time():.6f}",
+        "team": {"id": team, "domain": "example"},
+        "user": {"id": user, "username": "ada", "team_id": team},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id or _made_up_trigger_id(),
+    }
+
+
+def block_suggestion(
+    action_id: str,
+    value: str,
+    *,
+    block_id: str | None = None,
+    view: dict[str, Any] | None = None,
+    user: str = "U0HUMAN",
+    team: str = "T0001",
+) -> dict[str, Any]:
+    """An external select in ``view`` asking for the options matching what the user typed (``value``)."""
+    shown = view or {}
+    return {
+        "type": "block_suggestion",
+        "user": {"id": user, "username": "ada", "team_id": team},
+        "container": {"type": "view", "view_id": shown.get("id", "V0SUGGEST")},
+        "api_app_id": "A0001",
+        "token": "verification-token-unused",
+        "action_id": action_id,
+        "block_id": block_id or action_id,
+        "value": value,
+        "team": {"id": team, "domain": "example"},
+        "view": {
+            "id": shown.get("id", "V0SUGGEST"),
+            "type": "modal",
+            "callback_id": shown.get("callback_id", ""),
+            "private_metadata": shown.get("private_metadata", ""),
+            "blocks": shown.get("blocks", []),
+            "state": {"values": {}},
+        },
+    }
+
+
+def _made_up_trigger_id() -> str:
+    """Shaped like Slack's; the stand-in has not issued it, so it cannot open a view there."""
+    return f"{uuid.uuid4().int % 10**12}.1.{uuid.uuid4().hex}"

@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import secrets
 import signal
 import sys
 import threading
@@ -55,6 +56,9 @@ RESPONSE_URL_USES = 5
 """How many times Slack accepts a post to one ``response_url``."""
 RESPONSE_URL_SECONDS = 30 * 60
 """How long after it was minted Slack accepts posts to a ``response_url``."""
+
+TRIGGER_TTL_SECONDS = 3.0
+"""How long a ``trigger_id`` can open a view after Slack issued it."""
 
 _REPLY_METHODS = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.update"})
 _JSON_FORM_FIELDS = ("blocks", "attachments", "metadata")
@@ -194,6 +198,7 @@ class SlackStandIn(BackgroundServer):
         self._response_ids: dict[str, int] = {}
         self._response_expiry: dict[str, float] = {}  # response id → time.time() after which it is expired
         self._next_response_id = 0
+        self._views = _Views()
 
         super().__init__(host, port, _Handler)
 
@@ -225,6 +230,19 @@ class SlackStandIn(BackgroundServer):
             if response_id not in self._response_ids:
                 raise ValueError(f"not a response_url of this stand-in: {url}")
             self._response_expiry[response_id] = time.time()
+
+    def new_trigger_id(self, *, age_seconds: float = 0.0) -> str:
+        """Mint a ``trigger_id`` as Slack puts one in a command or a click: one view, within 3 s.
+
+        ``age_seconds`` mints one issued that long ago (an expired trigger, without waiting for it).
+        """
+        with self._cond:
+            return self._views.mint_trigger(time.monotonic() - age_seconds)
+
+    def views(self) -> dict[str, dict[str, Any]]:
+        """Copies of the views opened, pushed or updated so far, by view id."""
+        with self._cond:
+            return {view_id: dict(view) for view_id, view in self._views.by_id.items()}
 
     # -- records -----------------------------------------------------------------------------------
 
@@ -424,6 +442,8 @@ class SlackStandIn(BackgroundServer):
                 self.expire_response_url(body["expire"])  # ValueError: 400 invalid_argument
                 return _json_reply({"ok": True})
             return _json_reply({"ok": True, "response_url": self.new_response_url()})
+        if verb == "POST" and name == "trigger_id":
+            return _json_reply({"ok": True, "trigger_id": self.new_trigger_id()})
         if verb == "POST" and name in ("faults", "channels", "delay"):
             if not isinstance(body, dict):
                 raise _ApiError("invalid_json", 400)
@@ -561,6 +581,218 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "conversations.open": _conversations_open,
     "reactions.add": _reactions_add,
 }
+
+
+# -- views (modals) ----------------------------------------------------------------------------------
+# views.open and views.push exchange a trigger_id: one view per trigger, within 3 s of the click that
+# carried it; the stand-in only knows the ones it minted (``new_trigger_id``), so a made-up one fails
+# like an expired one. views.update names the view by view_id or external_id. A view Slack cannot show
+# is answered ``invalid_arguments`` with one line per fault, as for a message's ``invalid_blocks``.
+
+VIEW_TITLE_LIMIT = 24
+VIEW_BLOCKS_LIMIT = 100
+VIEW_CALLBACK_ID_LIMIT = 255
+VIEW_PRIVATE_METADATA_LIMIT = 3000
+VIEW_EXTERNAL_ID_LIMIT = 255
+_VIEW_BUTTON_LIMIT = 24  # submit and close labels, like the title
+_INPUT_LABEL_LIMIT = 2000
+_SELECT_OPTIONS_LIMIT = 100
+_PLAIN_TEXT_INPUT_MAX = 3000
+
+
+class _Views:
+    """Trigger ids the stand-in issued and the views it shows; guarded by the stand-in's lock."""
+
+    def __init__(self) -> None:
+        self.triggers: dict[str, float] = {}  # trigger_id → monotonic time it was issued
+        self.exchanged: set[str] = set()
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.by_external_id: dict[str, str] = {}
+        self._count = 0
+
+    def mint_trigger(self, issued: float) -> str:
+        self._count += 1
+        trigger_id = f"{self._count}.{int(time.time())}.{secrets.token_hex(16)}"
+        self.triggers[trigger_id] = issued
+        return trigger_id
+
+    def exchange(self, trigger_id: str, now: float) -> None:
+        """Use up ``trigger_id``. Unknown, reused or older than 3 s: ``expired_trigger_id`` (issue 13 asks
+        for that answer for a reused one too, where Slack itself says ``exchanged_trigger_id``)."""
+        issued = self.triggers.get(trigger_id)
+        if issued is None or trigger_id in self.exchanged or now - issued > TRIGGER_TTL_SECONDS:
+            raise _ApiError("expired_trigger_id")
+        self.exchanged.add(trigger_id)
+
+    def show(self, view: dict[str, Any]) -> dict[str, Any]:
+        """Store a new view as Slack describes it back (id, hash, state…) and return a copy."""
+        external_id = view.get("external_id") or ""
+        if external_id and external_id in self.by_external_id:
+            raise _ApiError("duplicate_external_id")
+        self._count += 1
+        view_id = f"V{self._count:08d}"
+        shown = self._describe(view, view_id, root=view_id)
+        shown["previous_view_id"] = None
+        self.by_id[view_id] = shown
+        if external_id:
+            self.by_external_id[external_id] = view_id
+        return dict(shown)
+
+    def replace(self, args: dict[str, Any], view: dict[str, Any]) -> dict[str, Any]:
+        view_id = args.get("view_id") or self.by_external_id.get(str(args.get("external_id") or ""))
+        current = self.by_id.get(str(view_id)) if view_id else None
+        if current is None:
+            raise _ApiError("not_found")
+        if args.get("hash") and args["hash"] != current["hash"]:
+            raise _ApiError("hash_conflict")
+        if view.get("type") != current["type"]:
+            raise _ApiError(
+                "invalid_arguments", details=[f"must be {current['type']} [json-pointer:/view/type]"]
+            )
+        updated = self._describe(view, current["id"], root=current["root_view_id"])
+        updated["previous_view_id"] = current["previous_view_id"]
+        updated["external_id"] = current["external_id"] or updated["external_id"]
+        self.by_id[current["id"]] = updated
+        return dict(updated)
+
+    @staticmethod
+    def _describe(view: dict[str, Any], view_id: str, *, root: str) -> dict[str, Any]:
+        return {
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "type": view.get("type"),
+            "title": view.get("title"),
+            "submit": view.get("submit"),
+            "close": view.get("close"),
+            "blocks": view.get("blocks") or [],
+            "private_metadata": view.get("private_metadata") or "",
+            "callback_id": view.get("callback_id") or "",
+            "external_id": view.get("external_id") or "",
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{secrets.token_hex(4)}",
+            "clear_on_close": bool(view.get("clear_on_close")),
+            "notify_on_close": bool(view.get("notify_on_close")),
+            "root_view_id": root,
+            "app_id": "A0STANDIN",
+            "bot_id": BOT_ID,
+        }
+
+
+def _views_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    trigger_id, view = _trigger_arg(args), _view_arg(args)
+    _check_view(view, kinds=("modal",))
+    with s._cond:
+        s._views.exchange(trigger_id, time.monotonic())
+        return {"view": s._views.show(view)}
+
+
+def _views_push(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    trigger_id, view = _trigger_arg(args), _view_arg(args)
+    _check_view(view, kinds=("modal",))
+    with s._cond:
+        s._views.exchange(trigger_id, time.monotonic())
+        return {"view": s._views.show(view)}
+
+
+def _views_update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    if not (args.get("view_id") or args.get("external_id")):
+        raise _ApiError("invalid_arguments", details=["either view_id or external_id is required"])
+    view = _view_arg(args)
+    _check_view(view, kinds=("modal", "home"))
+    with s._cond:
+        return {"view": s._views.replace(args, view)}
+
+
+def _trigger_arg(args: dict[str, Any]) -> str:
+    trigger_id = args.get("trigger_id") or args.get("interactivity_pointer")
+    if not isinstance(trigger_id, str) or not trigger_id:
+        raise _ApiError("invalid_arguments", details=["missing required field: trigger_id"])
+    return trigger_id
+
+
+def _view_arg(args: dict[str, Any]) -> dict[str, Any]:
+    """The ``view`` argument as an object (slack_sdk sends it JSON-encoded), put back so the record has it."""
+    view = args.get("view")
+    if isinstance(view, str):
+        try:
+            view = json.loads(view)
+        except ValueError:
+            raise _ApiError("invalid_arguments", details=["view must be a JSON object"]) from None
+    if not isinstance(view, dict):
+        raise _ApiError("invalid_arguments", details=["missing required field: view"])
+    args["view"] = view
+    return view
+
+
+def _check_view(view: dict[str, Any], *, kinds: tuple[str, ...]) -> None:
+    details = list(_view_errors(view, kinds))
+    if details:
+        raise _ApiError("invalid_arguments", details=details)
+
+
+def _view_errors(view: dict[str, Any], kinds: tuple[str, ...]) -> Iterable[str]:
+    if view.get("type") not in kinds:
+        yield f"must be one of {', '.join(kinds)} [json-pointer:/view/type]"
+        return
+    if view["type"] == "modal":
+        title = view.get("title")
+        if not (isinstance(title, dict) and title.get("type") == "plain_text" and title.get("text")):
+            yield "must provide a plain_text title [json-pointer:/view/title]"
+        yield from _text_too_long(title, VIEW_TITLE_LIMIT, "/view/title")
+        yield from _text_too_long(view.get("submit"), _VIEW_BUTTON_LIMIT, "/view/submit")
+        yield from _text_too_long(view.get("close"), _VIEW_BUTTON_LIMIT, "/view/close")
+    yield from _too_long(view.get("callback_id"), VIEW_CALLBACK_ID_LIMIT, "/view/callback_id")
+    yield from _too_long(view.get("private_metadata"), VIEW_PRIVATE_METADATA_LIMIT, "/view/private_metadata")
+    yield from _too_long(view.get("external_id"), VIEW_EXTERNAL_ID_LIMIT, "/view/external_id")
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        yield "must provide an array [json-pointer:/view/blocks]"
+        return
+    if len(blocks) > VIEW_BLOCKS_LIMIT:
+        yield _too_many(VIEW_BLOCKS_LIMIT, "/view/blocks")
+    has_inputs = any(isinstance(block, dict) and block.get("type") == "input" for block in blocks)
+    if has_inputs and view["type"] == "modal" and not view.get("submit"):
+        yield "must provide submit when the view has input blocks [json-pointer:/view/submit]"
+    yield from _view_block_errors(blocks)
+
+
+def _view_block_errors(blocks: list[Any]) -> Iterable[str]:
+    seen: set[str] = set()
+    for index, block in enumerate(blocks):
+        at = f"/view/blocks/{index}"
+        if not isinstance(block, dict):
+            yield f"expected object [json-pointer:{at}]"
+            continue
+        block_id = block.get("block_id")
+        if isinstance(block_id, str):
+            if block_id in seen:
+                yield f"duplicate block_id {block_id} [json-pointer:{at}/block_id]"
+            seen.add(block_id)
+        if block.get("type") == "input":
+            yield from _input_errors(block, at)
+        else:  # any other block: held to a message's limits
+            yield from (line.replace("/blocks/0", at, 1) for line in _block_errors([block]))
+
+
+def _input_errors(block: dict[str, Any], at: str) -> Iterable[str]:
+    label = block.get("label")
+    if not (isinstance(label, dict) and label.get("type") == "plain_text" and label.get("text")):
+        yield f"must provide a plain_text label [json-pointer:{at}/label]"
+    yield from _text_too_long(label, _INPUT_LABEL_LIMIT, f"{at}/label")
+    element = block.get("element")
+    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
+        yield f"must provide an element [json-pointer:{at}/element]"
+        return
+    yield from _too_long(element.get("action_id"), 255, f"{at}/element/action_id")
+    options = element.get("options")
+    if isinstance(options, list) and len(options) > _SELECT_OPTIONS_LIMIT:
+        yield _too_many(_SELECT_OPTIONS_LIMIT, f"{at}/element/options")
+    max_length = element.get("max_length")
+    if isinstance(max_length, int) and not 1 <= max_length <= _PLAIN_TEXT_INPUT_MAX:
+        yield f"must be between 1 and {_PLAIN_TEXT_INPUT_MAX} [json-pointer:{at}/element/max_length]"
+
+
+_METHODS.update({"views.open": _views_open, "views.push": _views_push, "views.update": _views_update})
 
 
 # -- Block Kit limits --------------------------------------------------------------------------------

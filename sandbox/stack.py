@@ -161,7 +161,11 @@ class Stack:
             ingest_handler,
             self.options.host,
             self.options.port,
-            routes={"/sandbox/messages": self._messages, "/sandbox/response_url": self._response_url},
+            routes={
+                "/sandbox/messages": self._messages,
+                "/sandbox/response_url": self._response_url,
+                "/sandbox/trigger_id": self._trigger_id,
+            },
         ).start()
         return self
 
@@ -199,6 +203,14 @@ class Stack:
         if self.slack is None:
             return _json(404, {"error": "real Slack mode: Slack makes response URLs"})
         return _json(200, {"response_url": self.slack.new_response_url()})
+
+    def _trigger_id(self, event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        """``POST /sandbox/trigger_id``: a ``trigger_id`` the stand-in will let open one view in the next 3 s."""
+        if event.get("requestContext", {}).get("http", {}).get("method") != "POST":
+            return _json(405, {"error": "POST only"})
+        if self.slack is None:
+            return _json(404, {"error": "real Slack mode: Slack issues trigger ids"})
+        return _json(200, {"trigger_id": self.slack.new_trigger_id()})
 
     # ----- stop ----------------------------------------------------------------------------------
 

@@ -75,6 +75,10 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "message_not_found",
         "cant_update_message",
         "edit_window_closed",
+        # views.open / views.push: a trigger_id opens one view within 3 s of the click; a retry is later still
+        "expired_trigger_id",
+        "invalid_trigger_id",
+        "exchanged_trigger_id",
         # response_url answers
         "expired_url",
         "used_url",

@@ -6,7 +6,7 @@
   first word names; it is answered through its ``response_url``: ephemeral, unless ``--public`` is in
   its text (past the URL's 30 minutes, ``worker.replies`` answers with ``chat.postEphemeral``);
 - a button click runs the skill's action (``action_id`` ``<skill>:<name>``) and updates the message it
-  came from;
+  came from (a click in the App Home or a modal, which has no message, is answered by direct message);
 - a modal submission or a shortcut (``callback_id`` ``<skill>:<name>``) runs the skill's view or
   shortcut; what it answers goes to the user by direct message (a message shortcut's through its
   ``response_url``);
@@ -270,15 +270,20 @@ def _plan_click(envelope: Envelope, context: Context) -> Job | Ignored:
     )
     destination: Destination
     if container.get("is_ephemeral") or not (channel and ts):
-        if not interaction.response_url:
+        if interaction.response_url:
+            destination = ResponseUrl(
+                interaction.response_url,
+                replace_original=True,
+                received_at=envelope.received_at,
+                channel=channel,
+                user=ask.user,
+            )
+        elif container.get("type") == "view" and ask.user:
+            # A button in the App Home or a modal: no message to update and no response_url, so what
+            # the action answers (if anything: opening a modal is an answer) goes to the user by DM.
+            destination = DirectMessage(ask.user)
+        else:
             return Ignored("a click that can only be answered through a response_url, and it has none")
-        destination = ResponseUrl(
-            interaction.response_url,
-            replace_original=True,
-            received_at=envelope.received_at,
-            channel=channel,
-            user=ask.user,
-        )
     else:
         destination = UpdateMessage(channel, ts)
     return Job(skill_name, ask, destination, skill.actions[action_name])

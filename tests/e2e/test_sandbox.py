@@ -136,6 +136,18 @@ def test_a_mention_a_dm_and_a_slash_command_are_answered_once_each(sandbox: Sand
     assert by_place[urllib.parse.urlsplit(response_url).path]["args"]["text"].startswith("pong")
 
 
+def test_a_modal_command_opens_its_modal_with_a_trigger_the_sandbox_issued(sandbox: Sandbox) -> None:
+    since = max([0] + [m["seq"] for m in sandbox.messages()])
+    minted = {}
+    for name in ("response_url", "trigger_id"):
+        request = urllib.request.Request(f"{sandbox.url}/sandbox/{name}", method="POST", data=b"")
+        minted[name] = json.loads(urllib.request.urlopen(request, timeout=5).read())[name]
+    body = payloads.slash_command("", command="/incident", **minted)
+    assert sandbox.post(body, "application/x-www-form-urlencoded")[0] == 200
+    opened = [r for r in sandbox.replies_after(since, 1) if r["method"] == "views.open"]
+    assert len(opened) == 1 and opened[0]["args"]["view"]["callback_id"] == "incident:declare"
+
+
 def test_slack_retrying_a_delivery_still_gets_one_reply(sandbox: Sandbox) -> None:
     since = max([0] + [m["seq"] for m in sandbox.messages()])
     body = payloads.mention(

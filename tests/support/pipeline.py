@@ -20,6 +20,8 @@ from tests.support import slack_requests as sr
 from worker import deadletters
 from worker.handler import lambda_handler as worker_handler
 
+FORM = "application/x-www-form-urlencoded"
+
 
 @dataclass
 class Invocation:
@@ -51,8 +53,24 @@ class Pipeline:
         return ingest_handler(event, LambdaContext(3.0, "ingest"))
 
     def command(self, text: str, **kw: Any) -> dict[str, Any]:
+        """A slash command with a ``response_url`` and a ``trigger_id`` the stand-in issued just now."""
+        kw.setdefault("trigger_id", self.slack.new_trigger_id())
         body = sr.slash_command(text, response_url=self.slack.new_response_url(), **kw)
-        return self.post(body, "application/x-www-form-urlencoded")
+        return self.post(body, FORM)
+
+    def interact(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An interaction (click, shortcut, modal submission, options request) as Slack posts it."""
+        return self.post(sr.interaction(payload), FORM)
+
+    def shortcut(self, callback_id: str, **kw: Any) -> dict[str, Any]:
+        """A global shortcut carrying a fresh stand-in ``trigger_id``."""
+        kw.setdefault("trigger_id", self.slack.new_trigger_id())
+        return self.interact(sr.global_shortcut(callback_id, **kw))
+
+    def submit(self, view: dict[str, Any], values: dict[str, str | None], **kw: Any) -> dict[str, Any]:
+        """Submit a modal the bot opened (``view`` as it reached views.open) with ``values`` by block_id."""
+        kw.setdefault("trigger_id", self.slack.new_trigger_id())
+        return self.interact(sr.view_submission(view, values, **kw))
 
     def receive(
         self, queue_url: str | None = None, wait: int = 1, max_messages: int = 10

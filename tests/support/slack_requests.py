@@ -13,12 +13,15 @@ from typing import Any
 
 from sandbox.slack_payloads import (  # noqa: F401 (re-exported for the tests)
     block_action,
+    block_suggestion,
     direct_message,
     event_callback,
+    global_shortcut,
     interaction,
     mention,
     sign,
     slash_command,
+    view_submission,
 )
 from sandbox.slack_payloads import slack_headers as _slack_headers
 
