@@ -54,6 +54,8 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "token_expired",
         "token_revoked",
         "user_not_found",
+        "not_found",  # views.publish: no such user (views.update: no such view)
+        "not_enabled",  # views.publish: the app's Home tab is turned off
         "invalid_blocks",
         "invalid_arguments",
         "msg_too_long",
