@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import hashlib
 import json
 import logging
 import secrets
+import re
 import signal
 import sys
 import threading
@@ -51,6 +53,8 @@ Record = dict[str, Any]
 TEAM_ID = "T0STANDIN"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
+HUMAN_ID = "U0HUMAN"
+"""Who ``slackbot say`` and the test payloads speak as (``sandbox.slack_payloads``): Ada Lovelace."""
 
 RESPONSE_URL_USES = 5
 """How many times Slack accepts a post to one ``response_url``."""
@@ -187,6 +191,10 @@ class SlackStandIn(BackgroundServer):
         """Users that ``chat.postEphemeral`` says are not members of the channel (``user_not_in_channel``)."""
         self.delay_seconds: float = 0.0
         """Latency added before answering each Web API call (a slow Slack)."""
+        self.missing_users: set[str] = set()
+        """Users who answer ``user_not_found`` (``users.info``) and ``not_found`` (``views.publish``)."""
+        self.home_tab_enabled = True
+        """False: publishing a Home tab answers ``not_enabled``, as when the app's Home tab is turned off."""
 
         self._cond = threading.Condition(threading.RLock())
         self._records: list[Record] = []
@@ -199,6 +207,11 @@ class SlackStandIn(BackgroundServer):
         self._response_expiry: dict[str, float] = {}  # response id → time.time() after which it is expired
         self._next_response_id = 0
         self._views = _Views()
+        self._users: dict[str, dict[str, Any]] = {
+            BOT_USER_ID: _person(BOT_USER_ID, "bot", "Stand-in bot", is_bot=True),
+            HUMAN_ID: _person(HUMAN_ID, "ada", "Ada Lovelace"),
+        }
+        self._home_views: dict[str, dict[str, Any]] = {}
 
         super().__init__(host, port, _Handler)
 
@@ -274,6 +287,8 @@ class SlackStandIn(BackgroundServer):
             self.not_in_channels.clear()
             self.users_not_in_channels.clear()
             self.delay_seconds = 0.0
+            self.missing_users.clear()
+            self.home_tab_enabled = True
             self._cond.notify_all()
 
     def wait_for(self, predicate: Callable[[list[Record]], bool], timeout: float = 10.0) -> list[Record]:
@@ -332,6 +347,39 @@ class SlackStandIn(BackgroundServer):
         with self._cond:
             self._faults.clear()
             self._every.clear()
+
+    # -- people and their Home tabs ----------------------------------------------------------------
+
+    def add_user(
+        self, user_id: str, *, name: str | None = None, real_name: str | None = None, is_bot: bool = False
+    ) -> dict[str, Any]:
+        """Make ``user_id`` a member of the stand-in's workspace with these names; returns its user object."""
+        user = _person(user_id, name or user_id.lower(), real_name or f"User {user_id}", is_bot=is_bot)
+        with self._cond:
+            self._users[user_id] = user
+        return copy.deepcopy(user)
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """The user object ``users.info`` answers for ``user_id``; None for someone not in the workspace.
+
+        Slack's ids are opaque, so any well-formed user id (``U…``, ``W…``) is a member, with names made
+        from its id, unless it is in ``missing_users``; ``add_user`` gives it real names.
+        """
+        with self._cond:
+            if user_id in self.missing_users:
+                return None
+            known = self._users.get(user_id)
+            if known is not None:
+                return copy.deepcopy(known)
+        if not _USER_ID.fullmatch(user_id):
+            return None
+        return _person(user_id, user_id.lower(), f"User {user_id}")
+
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab last published for ``user_id`` (``views.publish``), as Slack stored it; None if none."""
+        with self._cond:
+            view = self._home_views.get(user_id)
+            return copy.deepcopy(view)
 
     # -- internals (called from handler threads) ---------------------------------------------------
 
@@ -793,6 +841,137 @@ def _input_errors(block: dict[str, Any], at: str) -> Iterable[str]:
 
 
 _METHODS.update({"views.open": _views_open, "views.push": _views_push, "views.update": _views_update})
+
+
+# -- people, channels and the Home tab: users.info, conversations.info, views.publish -----------------
+
+MAX_VIEW_BLOCKS = 100
+"""A Home tab or a modal holds at most 100 blocks (a message 50)."""
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+
+
+def _person(user_id: str, name: str, real_name: str, *, is_bot: bool = False) -> dict[str, Any]:
+    """A user object shaped like ``users.info``'s (the fields a bot commonly reads)."""
+    return {
+        "id": user_id,
+        "team_id": TEAM_ID,
+        "name": name,
+        "deleted": False,
+        "real_name": real_name,
+        "tz": "Europe/London",
+        "tz_label": "Greenwich Mean Time",
+        "tz_offset": 0,
+        "is_admin": False,
+        "is_owner": False,
+        "is_bot": is_bot,
+        "is_app_user": False,
+        "updated": 1_700_000_000,
+        "profile": {
+            "real_name": real_name,
+            "real_name_normalized": real_name,
+            "display_name": name,
+            "display_name_normalized": name,
+            "team": TEAM_ID,
+        },
+    }
+
+
+def _users_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    user_id = args.get("user")
+    if not isinstance(user_id, str) or not user_id:
+        raise _ApiError("invalid_arguments", details=["missing required field: user"])
+    user = s.user(user_id)
+    if user is None:
+        raise _ApiError("user_not_found")
+    return {"user": user}
+
+
+def _conversations_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = args.get("channel")
+    if not isinstance(channel, str) or not _CHANNEL_ID.fullmatch(channel) or channel in s.missing_channels:
+        raise _ApiError("channel_not_found")
+    im, private = channel.startswith("D"), channel.startswith("G")
+    return {
+        "channel": {
+            "id": channel,
+            "name": None if im else f"channel-{channel.lower()}",
+            "is_channel": not (im or private),
+            "is_group": private,
+            "is_im": im,
+            "is_private": private or im,
+            "is_archived": False,
+            "is_member": channel not in s.not_in_channels,
+            "created": 1_700_000_000,
+        }
+    }
+
+
+def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    user_id = args.get("user_id")
+    view = _json_argument(args.get("view"))
+    if not isinstance(user_id, str) or not user_id:
+        raise _ApiError("invalid_arguments", details=["missing required field: user_id"])
+    if not isinstance(view, dict):
+        raise _ApiError("invalid_arguments", details=["missing required field: view"])
+    details = list(_home_view_errors(view))
+    if details:
+        raise _ApiError("invalid_arguments", details=details)
+    if s.user(user_id) is None:
+        raise _ApiError("not_found")
+    if not s.home_tab_enabled:
+        raise _ApiError("not_enabled")
+    with s._cond:
+        current = s._home_views.get(user_id)
+        wanted_hash = args.get("hash")
+        if wanted_hash and (current is None or current["hash"] != wanted_hash):
+            raise _ApiError("hash_conflict")
+        view_id = current["id"] if current is not None else f"V{len(s._home_views) + 1:010d}"
+        stored = {
+            **view,
+            "id": view_id,
+            "team_id": TEAM_ID,
+            "state": {"values": {}},
+            "hash": f"{s._next_ts()}.{hashlib.sha256(json.dumps(view).encode()).hexdigest()[:8]}",
+            "root_view_id": view_id,
+            "bot_id": BOT_ID,
+        }
+        s._home_views[user_id] = stored
+        return {"view": copy.deepcopy(stored)}
+
+
+def _home_view_errors(view: dict[str, Any]) -> Iterable[str]:
+    if view.get("type") != "home":
+        yield "must be home [json-pointer:/view/type]"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        yield "missing required field: blocks [json-pointer:/view/blocks]"
+        return
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        yield _too_many(MAX_VIEW_BLOCKS, "/view/blocks")
+    message_count = _too_many(MAX_BLOCKS, "/blocks")  # a view may hold more blocks than a message
+    for line in _block_errors(blocks):
+        if line != message_count:
+            yield line.replace("[json-pointer:/blocks", "[json-pointer:/view/blocks")
+
+
+def _json_argument(value: Any) -> Any:
+    """A JSON argument sent form-encoded arrives as a string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+_METHODS.update(
+    {
+        "users.info": _users_info,
+        "conversations.info": _conversations_info,
+        "views.publish": _views_publish,
+    }
+)
 
 
 # -- Block Kit limits --------------------------------------------------------------------------------

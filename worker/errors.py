@@ -66,6 +66,8 @@ PERMANENT_SLACK_ERRORS = frozenset(
         "user_disabled",  # conversations.open
         "user_not_visible",
         "cannot_dm_bot",
+        "not_found",  # views.publish: no such user (views.update: no such view)
+        "not_enabled",  # views.publish: the app's Home tab is turned off
         "invalid_blocks",
         "invalid_arguments",
         "msg_too_long",

@@ -581,7 +581,21 @@ def test_the_worker_gets_exactly_what_it_uses(translated: dict[str, Any]) -> Non
         repr(ref("SlackBotTokenSecret")): {"secretsmanager:GetSecretValue"}
     }
     services = {a.split(":")[0] for s in statements(translated, "WorkerRole") for a in s["Action"]}
-    assert services == {"logs", "sqs", "dynamodb", "secretsmanager"}
+    assert services == {"logs", "sqs", "dynamodb", "secretsmanager", "cloudwatch"}
+
+
+def test_the_worker_may_read_metrics_in_its_own_region_and_nothing_else_of_cloudwatch(
+    translated: dict[str, Any],
+) -> None:
+    # The Home tab's oldest message age (ApproximateAgeOfOldestMessage): no resource ARN exists for it
+    (statement,) = [
+        s
+        for s in statements(translated, "WorkerRole")
+        if any(a.startswith("cloudwatch:") for a in s["Action"])
+    ]
+    assert statement["Action"] == ["cloudwatch:GetMetricStatistics"]
+    assert statement["Resource"] == "*"
+    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": ref("AWS::Region")}}
 
 
 def test_the_alarm_function_gets_exactly_what_it_uses(translated: dict[str, Any]) -> None:
