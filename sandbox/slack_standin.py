@@ -23,8 +23,8 @@ import copy
 import hashlib
 import json
 import logging
-import secrets
 import re
+import secrets
 import signal
 import sys
 import threading
