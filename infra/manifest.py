@@ -5,7 +5,7 @@
 
 Reads the stack's ``SlackRequestUrl`` output (CloudFormation ``DescribeStacks``; boto3 honours
 ``AWS_REGION``/``AWS_PROFILE`` and ``AWS_ENDPOINT_URL``) and writes ``infra/slack-app-manifest.yaml``
-with the Event Subscriptions, Interactivity and every slash command pointing there, as YAML (or
+with the Event Subscriptions, Interactivity (and its options load URL) and every slash command pointing there, as YAML (or
 ``--format json``) to paste into https://api.slack.com/apps → Create New App → From an app manifest.
 """
 
@@ -43,6 +43,7 @@ def fill(manifest: dict[str, Any], request_url: str) -> dict[str, Any]:
     interactivity = settings.setdefault("interactivity", {})
     interactivity["is_enabled"] = True
     interactivity["request_url"] = request_url
+    interactivity["message_menu_options_url"] = request_url
     for command in filled.get("features", {}).get("slash_commands", []):
         command["url"] = request_url
     return filled

@@ -276,10 +276,27 @@ def test_the_manifest_is_filled_from_the_stack_output(stack: Stack) -> None:
     )
     filled = yaml.safe_load(answer.stdout)
     assert filled["settings"]["event_subscriptions"]["request_url"] == url
-    assert filled["settings"]["interactivity"] == {"is_enabled": True, "request_url": url}
-    assert [c["url"] for c in filled["features"]["slash_commands"]] == [url]
-    assert [c["command"] for c in filled["features"]["slash_commands"]] == ["/ops"]
-    assert set(filled["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert filled["settings"]["interactivity"] == {
+        "is_enabled": True,
+        "request_url": url,
+        "message_menu_options_url": url,  # the incident form's service picker
+    }
+    assert [c["url"] for c in filled["features"]["slash_commands"]] == [url, url]
+    assert [c["command"] for c in filled["features"]["slash_commands"]] == ["/ops", "/incident"]
+    assert filled["features"]["shortcuts"] == [
+        {
+            "name": "Declare an incident",
+            "type": "global",
+            "callback_id": "incident:declare",
+            "description": "Opens the incident form",
+        }
+    ]
+    assert filled["features"]["app_home"]["home_tab_enabled"] is True
+    assert set(filled["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "app_home_opened",
+        "message.im",
+    }
     assert {"app_mentions:read", "chat:write", "commands", "im:history"} <= set(
         filled["oauth_config"]["scopes"]["bot"]
     )

@@ -693,3 +693,19 @@ def test_the_moto_copy_drops_what_moto_cannot_create_and_uses_stand_ins() -> Non
     assert url[1] == ref("AWS::NoValue") and url[2] == {"Fn::Sub": "https://url.example/slack/events"}
     with pytest.raises(KeyError):
         infra.for_moto(translated, {})  # an unconditional reference without a stand-in is a mistake
+
+
+def test_the_manifest_reaches_every_skill_entry_the_worker_routes() -> None:
+    """Each slash command a skill claims, each shortcut and each event a skill declares is in the manifest."""
+    from infra import manifest
+    from worker import skills
+
+    app = manifest.load()
+    commands = {c["command"] for c in app["features"]["slash_commands"]}
+    shortcuts = {s["callback_id"] for s in app["features"].get("shortcuts", [])}
+    events = set(app["settings"]["event_subscriptions"]["bot_events"])
+    for skill in skills.all_skills().values():
+        assert set(skill.commands) <= commands, skill.name
+        assert {f"{skill.name}:{name}" for name in skill.shortcuts} <= shortcuts, skill.name
+        assert set(skill.events) <= events, skill.name
+    assert app["features"]["app_home"]["home_tab_enabled"] is True
