@@ -3,25 +3,35 @@
 python -m bench                  # everything (a few minutes); writes bench/RESULTS.md and the plot
 python -m bench --quick          # a short run of everything, printed (add --write to keep it)
 python -m bench --only warm      # one figure (repeatable), printed
+
+It ends with the verdict: each target met or missed, one line each. While it runs, the terminal shows
+only its progress lines: anything else written to stderr (warnings, a crashed figure's traceback,
+what its child processes say) goes to build/bench.log, which the end names.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from bench import bytecode, cold, e2e, footprint, package, plot, warm, worker_batch
 from bench.env import BenchEnv
 from bench.machine import describe, load
-from bench.report import Figure, document
+from bench.report import Figure, document, scrub_paths, verdict
 
 FIGURES = ("cold", "warm", "worker", "e2e", "footprint", "bytecode", "plot")
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+LOG = ROOT / "build" / "bench.log"
 
 
 @dataclass(frozen=True)
@@ -38,8 +48,58 @@ FULL = Sizes(cold_rounds=40, warm_rounds=400, worker_rounds=10, pings=200, cold_
 QUICK = Sizes(cold_rounds=6, warm_rounds=60, worker_rounds=3, pings=30, cold_workers=2, bytecode_rounds=3)
 
 
+# Where progress lines go: the terminal's stderr, also while stderr itself goes to the log.
+_terminal: TextIO | None = None
+
+
 def progress(message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=_terminal or sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def stderr_to(log: Path) -> Iterator[None]:
+    """Send file descriptor 2 (so ``sys.stderr``, ``warnings`` and child processes) to ``log``, while
+    ``progress`` keeps writing to the terminal: a warning never breaks a progress line."""
+    global _terminal
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved, python_stderr = os.dup(2), sys.stderr
+    # Line-buffered: this process's lines and its children's (on the same open file) keep their order.
+    with (
+        open(log, "w", encoding="utf-8", buffering=1) as sink,
+        open(os.dup(saved), "w", encoding="utf-8") as terminal,
+    ):
+        os.dup2(sink.fileno(), 2)
+        sys.stderr, _terminal = sink, terminal  # sys.stderr too, in case it is not file descriptor 2
+        try:
+            yield
+        finally:
+            sink.flush()
+            sys.stderr, _terminal = python_stderr, None
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def log_summary(log: Path, shown: int = 3) -> str:
+    """A line or a few naming what went to the log instead of the terminal (empty if nothing did)."""
+    try:
+        lines = [line.rstrip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    except OSError:
+        return ""
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return ""
+    where = _relative(log)
+    distinct = list(dict.fromkeys(line.strip() for line in lines))[:shown]
+    first = "\n".join(f"  {line[:160]}" for line in distinct)
+    return f"{len(lines)} lines of warnings or errors went to {where}; the first:\n{first}"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class Run:
@@ -186,20 +246,25 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load()
     started = time.monotonic()
     run = Run(sizes, args.out, write)
-    try:
-        run.run(names)
-    finally:
-        run.close()
+    with stderr_to(LOG):
+        try:
+            run.run(names)
+        finally:
+            run.close()
     text = document(header(sizes, mode, load_before, time.monotonic() - started, names), run.figures)
+    text = scrub_paths(text, ROOT, Path.home())  # RESULTS.md is committed: no paths of this machine
+    results = args.out / "RESULTS.md"
     if write:
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "RESULTS.md").write_text(text)
-        progress(f"wrote {args.out / 'RESULTS.md'}")
-    print(text)
-    if run.crashed:
-        progress(f"crashed: {', '.join(run.crashed)}")
-        return 1
-    return 0
+        results.write_text(text)
+        progress(f"wrote {_relative(results)}")
+    else:
+        print(text, flush=True)
+    noise = log_summary(LOG)
+    if noise:
+        print(scrub_paths(noise, ROOT, Path.home()), file=sys.stderr, flush=True)
+    print(verdict(run.figures, run.crashed, _relative(results) if write else "the report above"))
+    return 1 if run.crashed else 0
 
 
 if __name__ == "__main__":

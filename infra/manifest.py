@@ -3,10 +3,14 @@
     python -m infra.manifest --stack NAME          # or: make manifest STACK=NAME
     python -m infra.manifest --url https://…/slack/events
 
-Reads the stack's ``SlackRequestUrl`` output (CloudFormation ``DescribeStacks``; boto3 honours
-``AWS_REGION``/``AWS_PROFILE`` and ``AWS_ENDPOINT_URL``) and writes ``infra/slack-app-manifest.yaml``
-with the Event Subscriptions, Interactivity (and its options load URL) and every slash command pointing there, as YAML (or
-``--format json``) to paste into https://api.slack.com/apps → Create New App → From an app manifest.
+Reads the stack's ``SlackRequestUrl`` output (CloudFormation ``DescribeStacks``, with the client
+the ``slackbot`` commands use: ``AWS_REGION``/``AWS_PROFILE`` and ``AWS_ENDPOINT_URL`` honoured) and
+writes ``infra/slack-app-manifest.yaml`` with the Event Subscriptions, Interactivity (and its options load URL)
+and every slash command pointing there, as YAML (or ``--format json``) to paste into https://api.slack.com/apps →
+Create New App → From an app manifest.
+
+A missing region, missing credentials or a stack that does not exist is one line on stderr, with the
+``slackbot`` commands' wording and exit codes (2 configuration, 3 AWS unreachable or refusing).
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.template import ROOT
+from ops import aws
+from ops.failures import ExitCode, OpsError, from_aws
 
 MANIFEST = ROOT / "infra" / "slack-app-manifest.yaml"
 URL_OUTPUT = "SlackRequestUrl"
@@ -51,17 +58,24 @@ def fill(manifest: dict[str, Any], request_url: str) -> dict[str, Any]:
 
 def stack_outputs(stack: str, cloudformation: Any = None) -> dict[str, str]:
     if cloudformation is None:
-        import boto3
-
-        cloudformation = boto3.client("cloudformation")
-    stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+        cloudformation = aws.client("cloudformation")
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in str(error):  # CloudFormation's ValidationError for an unknown stack
+            raise OpsError(
+                f"no such stack: {stack} (it does not exist in this account and region)", ExitCode.USAGE
+            ) from None
+        raise
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
 def request_url_of(stack: str, cloudformation: Any = None) -> str:
     outputs = stack_outputs(stack, cloudformation)
     if URL_OUTPUT not in outputs:
-        raise SystemExit(f"stack {stack} has no {URL_OUTPUT} output (is it this project's stack?)")
+        raise OpsError(
+            f"stack {stack} has no {URL_OUTPUT} output (is it this project's stack?)", ExitCode.USAGE
+        )
     return outputs[URL_OUTPUT]
 
 
@@ -79,12 +93,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=["yaml", "json"], default="yaml")
     parser.add_argument("--manifest", type=Path, default=MANIFEST, help="the manifest to fill")
     args = parser.parse_args(argv)
-    url = args.url or request_url_of(args.stack)
+    try:
+        url = args.url or request_url_of(args.stack)
+    except (BotoCoreError, ClientError) as error:
+        return _fail(from_aws(error))
+    except OpsError as error:
+        return _fail(error)
     try:
         sys.stdout.write(render(fill(load(args.manifest), url), args.format))
     except ValueError as error:
         parser.error(str(error))
     return 0
+
+
+def _fail(error: OpsError) -> int:
+    """One line on stderr, as the ``slackbot`` commands print it; the exit code for the kind of failure."""
+    print(f"manifest: {error}", file=sys.stderr)
+    return int(error.code)
 
 
 if __name__ == "__main__":

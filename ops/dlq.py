@@ -18,7 +18,7 @@ from typing import Any
 from ops import aws, config, redrive
 from ops.failures import ExitCode
 from ops.render import age, excerpt, iso, printable, table, terminal_json
-from ops.selection import find, plural, select
+from ops.selection import ID_HELP, explainer, identifier, locate, plural, report_ambiguous, select
 from worker import deadletters
 from worker.deadletters import DeadLetter
 
@@ -42,14 +42,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--limit", type=count, default=100, metavar="N", help="read at most N messages (100)"
     )
     listing.set_defaults(run=run_list)
-    show = commands.add_parser("show", help="one dead message: envelope, attributes, error history")
-    show.add_argument("id", metavar="ID", help="the message id, as `dlq list` shows it")
+    show = commands.add_parser(
+        "show",
+        help="one dead message: envelope, attributes, error history",
+        description=ID_HELP,
+    )
+    show.add_argument("id", metavar="ID", type=identifier, help="an id, or a unique prefix of one (below)")
     show.set_defaults(run=run_show)
     redrive.add_arguments(
         commands.add_parser("redrive", help="move dead messages back to the work queue, after a fix")
     )
-    drop = commands.add_parser("drop", help="delete chosen dead messages for good")
-    drop.add_argument("ids", nargs="+", metavar="ID", help="message ids, as `dlq list` shows them")
+    drop = commands.add_parser("drop", help="delete chosen dead messages for good", description=ID_HELP)
+    drop.add_argument(
+        "ids", nargs="+", metavar="ID", type=identifier, help="ids, or unique prefixes of them (below)"
+    )
     drop.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     drop.set_defaults(run=run_drop)
     for command in (listing, show, drop):
@@ -122,12 +128,16 @@ def _table(dead: list[DeadLetter], now: float) -> str:
 def run_show(args: argparse.Namespace) -> int:
     settings = config.load(args, "dlq_url", "table")
     sqs = aws.client("sqs")
-    found = find(sqs, settings.dlq_url, [args.id])
-    if not found:
+    lookup = locate(sqs, settings.dlq_url, [args.id])
+    deadletters.release(sqs, settings.dlq_url, [letter.receipt_handle for letter in lookup.letters])
+    if lookup.ambiguous:
+        report_ambiguous(lookup.ambiguous, explainer(settings.table))
+        return ExitCode.USAGE
+    if not lookup.letters:
         print(f"not in the dead-letter queue: {args.id}", file=sys.stderr)
         return ExitCode.NOTHING
-    deadletters.explain(found, aws.client("dynamodb"), settings.table)
-    print(_details(found[0], time.time()))
+    deadletters.explain(lookup.letters, aws.client("dynamodb"), settings.table)
+    print(_details(lookup.letters[0], time.time()))
     return ExitCode.OK
 
 
@@ -135,6 +145,8 @@ def _details(letter: DeadLetter, now: float) -> str:
     header = table(
         ["message id", letter.message_id],
         [
+            ["source id", letter.source_message_id],
+            ["event id", letter.event_id or "-"],
             ["sent", f"{iso(letter.sent_at)} ({age(now - letter.sent_at)} ago)"],
             ["receives", str(letter.receive_count)],
             ["category", letter.category],
@@ -170,10 +182,11 @@ def run_drop(args: argparse.Namespace) -> int:
         args.ids,
         question=lambda n: f"Drop {plural(n, 'message')} from {settings.dlq_url} for good?",
         assume_yes=args.yes,
+        explain=explainer(settings.table),
     )
     if chosen.declined or not chosen.letters:
         print("Nothing dropped.", file=sys.stderr)
-        return ExitCode.NOTHING
+        return ExitCode.USAGE if chosen.ambiguous else ExitCode.NOTHING
     if settings.table:  # the reason, when the state table knows it, for the record
         deadletters.explain(chosen.letters, aws.client("dynamodb"), settings.table)
     for index, letter in enumerate(chosen.letters):

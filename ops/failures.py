@@ -11,8 +11,9 @@ exit codes:
   0  done
   1  nothing to do or nothing done: an ID not in the dead-letter queue, an empty queue to redrive,
      a declined confirmation
-  2  usage or configuration error: a missing QUEUE_URL, DLQ_URL or STATE_TABLE, a stack without
-     its outputs, a queue, table or stack that does not exist
+  2  usage or configuration error: an id prefix that fits several dead letters, a missing
+     QUEUE_URL, DLQ_URL or STATE_TABLE, a stack without its outputs, a queue, table or stack that
+     does not exist
   3  AWS unreachable or refusing: no connection, a timeout, missing, invalid or expired credentials,
      access denied
 """

@@ -30,7 +30,7 @@ from ops import aws, config
 from ops.config import Config
 from ops.failures import CREDENTIAL_CODES, ExitCode, OpsError, error_code, from_aws
 from ops.render import Progress, confirm
-from ops.selection import HOLD_SECONDS, plural, select
+from ops.selection import HOLD_SECONDS, ID_HELP, explainer, identifier, plural, select
 from shared import envelope as schema
 from worker import deadletters
 from worker.deadletters import DeadLetter
@@ -42,8 +42,16 @@ _FALL_BACK_ON = frozenset({"AccessDenied", "AccessDeniedException"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = ID_HELP
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("ids", nargs="*", default=[], metavar="ID", help="message ids, as `dlq list` shows")
+    which.add_argument(
+        "ids",
+        nargs="*",
+        default=[],
+        metavar="ID",
+        type=identifier,
+        help="ids, or unique prefixes of them (below)",
+    )
     which.add_argument("--all", action="store_true", help="every message waiting in the dead-letter queue")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     config.add_arguments(parser)
@@ -65,10 +73,11 @@ def _redrive_ids(settings: Config, ids: list[str], *, assume_yes: bool) -> int:
         ids,
         question=lambda n: f"Redrive {plural(n, 'message')} to {settings.queue_url}?",
         assume_yes=assume_yes,
+        explain=explainer(settings.table),
     )
     if chosen.declined or not chosen.letters:
         print("Nothing redriven.", file=sys.stderr)
-        return ExitCode.NOTHING
+        return ExitCode.USAGE if chosen.ambiguous else ExitCode.NOTHING
     progress = Progress("redrive", len(chosen.letters)) if len(chosen.letters) > 1 else None
     moved = move_each(sqs, chosen.letters, settings, progress)
     _finish(progress, moved, settings, expired_response_urls(chosen.letters[:moved]))

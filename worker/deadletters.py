@@ -7,6 +7,9 @@ reaches the DLQ in one of two ways, and the reason is found accordingly:
   ``reason`` / ``category`` message attributes;
 - SQS moved it after 5 failed receives: its attributes are the original ones, and the reason is the
   last error the worker kept in the state table under the record's first id.
+
+The error history of either kind is in the state table: under the record's Slack id, or, for a record
+that has none (an unreadable one), under ``sqs:<work queue message id>``.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ class DeadLetter:
     errors: list[str] = field(default_factory=list)  # the state table's history, oldest first
     # The message attributes exactly as SQS returned them (DataType included), for a redrive.
     message_attributes: dict[str, Any] = field(default_factory=dict)
+    # The work queue's message id (the one the sandbox's console prints): the worker's attribute when
+    # it dead-lettered the record itself; SQS keeps a message's id when it moves it after 5 receives.
+    source_message_id: str = ""
 
     @property
     def readable(self) -> bool:
@@ -58,6 +64,11 @@ class DeadLetter:
             for k, v in self.attributes.items()
             if k in ("kind", "event_id", "team", "channel", "user", "type")
         }
+
+    @property
+    def event_id(self) -> str:
+        """Slack's event id, when the record is an event (empty otherwise)."""
+        return self.summary().get("event_id", "")
 
     def text(self) -> str:
         """The Slack text the record carried, if any (for an excerpt)."""
@@ -154,23 +165,39 @@ def release(sqs: Any, queue_url: str, receipt_handles: list[str]) -> None:
 
 
 def explain(dead: list[DeadLetter], dynamodb: Any, table: str) -> None:
-    """Fill in the reason of messages SQS moved after 5 receives, from the state table's last error."""
+    """Fill in each letter's error history from the state table, and the reason of messages SQS moved
+    after 5 receives (they carry none) from its last error."""
+    if not table:
+        return
     state = StateTable(table, dynamodb)
     for letter in dead:
         if letter.reason and letter.errors:
             continue
-        key = _primary_key(letter)
-        if not key or not table:
-            continue
-        try:
-            item = state.get(key)
-        except Transient:
-            continue
+        item = _state_item(state, letter)
         if not item:
             continue
         letter.errors = list(item.get("errors", []))
         if not letter.reason and "last_error" in item:
             letter.reason = str(item["last_error"])
+
+
+def _state_item(state: StateTable, letter: DeadLetter) -> dict[str, Any] | None:
+    """The state table's item for the letter: under the Slack action's id, else (an unreadable record,
+    or one without a Slack id) under ``sqs:<work queue message id>``, as the worker files them."""
+    for key in state_keys(letter):
+        try:
+            item = state.get(key)
+        except Transient:
+            return None
+        if item:
+            return item
+    return None
+
+
+def state_keys(letter: DeadLetter) -> list[str]:
+    """Where the worker may have kept the letter's errors, most likely first."""
+    primary = _primary_key(letter) if letter.category != "poison" else None
+    return [key for key in (primary, f"sqs:{letter.source_message_id}") if key]
 
 
 def depth(sqs: Any, queue_url: str) -> dict[str, int]:
@@ -215,6 +242,8 @@ def _read(message: dict[str, Any]) -> DeadLetter:
     # an earlier death (a move task redrives messages as they are): those reasons are stale.
     moved_by_sqs = "DeadLetterQueueSourceArn" in system
     letter.reason = "" if moved_by_sqs else attributes.get(schema.DEAD_REASON, "")
+    source = "" if moved_by_sqs else attributes.get(schema.DEAD_SOURCE_ID, "")
+    letter.source_message_id = source if source not in ("", "unknown") else letter.message_id
     letter.category = ("" if moved_by_sqs else attributes.get(schema.DEAD_CATEGORY, "")) or (
         "retries exhausted" if letter.readable else "poison"
     )

@@ -308,6 +308,20 @@ def test_the_manifest_command_says_when_the_stack_is_not_ours(moto_server: MotoS
         manifest.request_url_of("no-such-stack", boto3.client("cloudformation", endpoint_url=moto_server.url))
 
 
+def test_the_manifest_command_names_a_missing_stack_in_one_line(moto_server: MotoServer) -> None:
+    answer = subprocess.run(
+        [sys.executable, "-m", "infra.manifest", "--stack", "no-such-stack"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AWS_ENDPOINT_URL": moto_server.url},
+        cwd=infra.ROOT,
+    )
+    assert (answer.returncode, answer.stderr.splitlines()) == (
+        2,
+        ["manifest: no such stack: no-such-stack (it does not exist in this account and region)"],
+    )
+
+
 def test_the_manifest_refuses_a_plain_http_url() -> None:
     with pytest.raises(ValueError, match="https"):
         manifest.fill(manifest.load(), "http://example.org/slack/events")

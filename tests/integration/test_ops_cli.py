@@ -44,6 +44,7 @@ AGE = re.compile(r"^\d+[smhd]$")
 class Graveyard:
     resources: resources.Resources
     ids: dict[str, str]  # DLQ message id by event id; "poison" for the unreadable body
+    poison_source_id: str  # the work queue message id of the unreadable body (the console prints it)
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +62,10 @@ def graveyard(moto_server: MotoServer) -> Iterator[Graveyard]:
         pipeline = Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack)
         exhaust_retries(pipeline, "Ev0FLAKY")  # SQS moves it after 5 receives
         kill_permanently(pipeline, "Ev0GONE")  # the worker dead-letters it: channel_not_found
-        poison(pipeline)  # the worker dead-letters it: not JSON
+        poison_source_id = poison(pipeline)  # the worker dead-letters it: not JSON
         ids = dead_letter_ids(pipeline)
     assert set(ids) == {"Ev0FLAKY", "Ev0GONE", "poison"}
-    yield Graveyard(created, ids)
+    yield Graveyard(created, ids, poison_source_id)
 
 
 @pytest.fixture
@@ -150,7 +151,114 @@ def test_show_prints_the_envelope_its_attributes_and_the_error_history(
     assert unreadable.code == 0
     assert f"body (not a readable envelope):\n{POISON_BODY}\n" in unreadable.out
     assert re.search(r"reason\s+body is not JSON\s+String", unreadable.out)
-    assert "(none recorded)" in unreadable.out
+    # The worker kept it under the work queue's message id (there is no Slack id to file it under).
+    (entry,) = _section(unreadable.out, "error history (state table, oldest first):", None).splitlines()
+    assert "body is not JSON" in entry
+
+
+# ----- ids and prefixes ----------------------------------------------------------------------------
+
+
+def _show_id(result_out: str) -> str:
+    return re.findall(r"^message id\s+(\S+)$", result_out, flags=re.MULTILINE)[0]
+
+
+def test_show_takes_a_prefix_of_the_dead_letter_id_the_source_id_or_the_event_id(
+    graveyard: Graveyard, dead: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    letters = {letter.message_id: letter for letter in _scan(graveyard)}
+    gone = letters[dead["Ev0GONE"]]
+    source_of_gone = gone.attributes["source_message_id"]
+    prefixes = {
+        "its own id": _unique_prefix(dead["Ev0GONE"], letters.values()),
+        "its source id": _unique_prefix(source_of_gone, letters.values()),
+        "its event id": "Ev0GO",
+        "a full id": dead["Ev0GONE"],
+    }
+    for what, prefix in prefixes.items():
+        result = slackbot(capsys, "dlq", "show", prefix)
+        assert result.code == 0, f"{what}: {result.err}"
+        assert _show_id(result.out) == dead["Ev0GONE"], what
+        assert re.search(rf"^source id\s+{source_of_gone}$", result.out, flags=re.MULTILINE)
+
+    # The console's short id of the unreadable body: the first 8 characters of its work queue id.
+    result = slackbot(capsys, "dlq", "show", graveyard.poison_source_id[:8])
+    assert result.code == 0, result.err
+    assert _show_id(result.out) == dead["poison"]
+    assert "body is not JSON" in _section(result.out, "error history", None)
+
+    # SQS keeps the id of what it moves after 5 receives: the source id is the dead letter's own.
+    result = slackbot(capsys, "dlq", "show", "Ev0FL")
+    assert result.code == 0 and _show_id(result.out) == dead["Ev0FLAKY"]
+    assert re.search(rf"^source id\s+{dead['Ev0FLAKY']}$", result.out, flags=re.MULTILINE)
+
+
+def test_an_ambiguous_prefix_lists_the_candidates_and_exits_2(
+    dead: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = slackbot(capsys, "dlq", "show", "Ev0")  # Ev0FLAKY and Ev0GONE; the poison has no event id
+    assert result.code == 2
+    assert result.out == ""
+    first, header, *candidates = result.err.splitlines()
+    assert first == "ambiguous id Ev0: 2 dead letters match; give more of one of their ids:"
+    assert header.split() == ["DEAD-LETTER", "ID", "SOURCE", "ID", "EVENT", "ID", "REASON"]
+    rows = {line.split()[0]: line.split() for line in candidates}
+    assert set(rows) == {dead["Ev0FLAKY"], dead["Ev0GONE"]}
+    assert rows[dead["Ev0GONE"]][2:] == ["Ev0GONE", "slack", "error:", "channel_not_found"]
+    # The reason of what SQS moved comes from the state table.
+    assert rows[dead["Ev0FLAKY"]][1:5] == [dead["Ev0FLAKY"], "Ev0FLAKY", "slack", "chat.postMessage:"]
+
+
+def test_no_match_for_a_prefix_exits_1(dead: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    result = slackbot(capsys, "dlq", "show", "Ev0NOPE")
+    assert (result.code, result.err.strip()) == (1, "not in the dead-letter queue: Ev0NOPE")
+
+
+def test_an_empty_id_is_a_usage_error(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        slackbot(capsys, "dlq", "show", " ")
+    assert exit_.value.code == 2 and "an empty id names nothing" in capsys.readouterr().err
+
+
+def test_drop_and_redrive_take_prefixes_and_refuse_an_ambiguous_one(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _bury(aws, source_id="aaaa1111-src", event_id="Ev1FIRST")
+    second = _bury(aws, source_id="aaaa2222-src", event_id="Ev2SECOND")
+
+    for verb in ("drop", "redrive"):
+        result = slackbot(capsys, "dlq", verb, "aaaa", "--yes")
+        assert result.code == 2, verb
+        assert "ambiguous id aaaa: 2 dead letters match" in result.err
+        assert first in result.err and second in result.err and "Nothing" in result.err
+        assert _depth(aws.sqs, aws.resources.dlq_url) == (2, 0)  # nothing acted on, nothing held
+
+    dropped = slackbot(capsys, "dlq", "drop", "aaaa1", "--yes")
+    assert dropped.code == 0, dropped.err
+    assert dropped.out.startswith(f"dropped {first} ")
+    redriven = slackbot(capsys, "dlq", "redrive", "Ev2", "--yes")
+    assert redriven.code == 0, redriven.err
+    assert f"redriven {second} → " in redriven.out
+    assert _depth(aws.sqs, aws.resources.dlq_url) == (0, 0)
+    assert _depth(aws.sqs, aws.resources.queue_url) == (1, 0)
+
+
+def _scan(graveyard: Graveyard) -> list[deadletters.DeadLetter]:
+    return deadletters.scan(boto3.client("sqs"), graveyard.resources.dlq_url, hold_seconds=5)
+
+
+def _unique_prefix(wanted: str, letters: Any) -> str:
+    """The shortest prefix of ``wanted`` that no other id of these letters starts with."""
+    others = [
+        i
+        for letter in letters
+        for i in (letter.message_id, letter.attributes.get("source_message_id", ""), letter.event_id)
+        if i and i != wanted
+    ]
+    for length in range(1, len(wanted) + 1):
+        if not any(other.startswith(wanted[:length]) for other in others):
+            return wanted[:length]
+    raise AssertionError(f"{wanted} is a prefix of another id")
 
 
 # What a terminal would obey: clear the screen, write the clipboard (OSC 52), a C1 CSI, a bidi override.
@@ -587,12 +695,11 @@ def _dead(pipeline: Pipeline) -> list[deadletters.DeadLetter]:
     return deadletters.scan(pipeline.sqs, pipeline.dlq_url, hold_seconds=5)
 
 
-def _bury(aws: Aws) -> str:
+def _bury(aws: Aws, *, source_id: str = "m-1", event_id: str = "Ev0MENTION") -> str:
     """A dead letter as the worker writes one (cheaper than through the pipeline, for prompt and id tests)."""
-    body = schema.dumps(
-        schema.build("event", json.loads(sr.mention("<@UBOT> ping")), received_at=0.0, request_id="r-1")
-    )
-    attributes = schema.dead_letter_attributes({}, "slack error: not_in_channel", "permanent", "m-1")
+    mention = json.loads(sr.mention("<@UBOT> ping", event_id=event_id))
+    body = schema.dumps(schema.build("event", mention, received_at=0.0, request_id="r-1"))
+    attributes = schema.dead_letter_attributes({}, "slack error: not_in_channel", "permanent", source_id)
     sent = aws.sqs.send_message(
         QueueUrl=aws.resources.dlq_url, MessageBody=body, MessageAttributes=attributes
     )

@@ -88,6 +88,27 @@ def test_the_dlq_skill_reports_depth_and_reasons_in_the_ops_channel(
     assert len(pipeline.dead_letters()) == 3  # reading them did not remove them
 
 
+def test_the_dlq_skill_advises_per_category_as_the_runbook_does(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPS_CHANNEL", "C0OPS")
+    _kill_three(pipeline)
+    pipeline.post(sr.mention("<@UBOT> dlq", channel="C0OPS"))
+    pipeline.drain()
+    (text,) = pipeline.reply_texts()
+    advice = {
+        line.split(" (", 1)[0]: line
+        for line in text.splitlines()
+        if line.startswith("• ") and "×" not in line
+    }
+    assert set(advice) == {"• permanent", "• poison"}
+    # Poison can never be read: redriving it only kills it again (runbook 3e).
+    assert "`slackbot dlq drop ID`" in advice["• poison"] and "redrive" not in advice["• poison"]
+    assert advice["• poison"].startswith("• poison (1): ")
+    assert "fix the cause" in advice["• permanent"] and "`slackbot dlq redrive ID`" in advice["• permanent"]
+    assert advice["• permanent"].startswith("• permanent (2): ")
+
+
 @pytest.mark.parametrize(
     "ask",
     [

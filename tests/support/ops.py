@@ -51,10 +51,11 @@ def kill_old_command(pipeline: Pipeline, user: str, minutes: float = 31) -> None
     pipeline.drain()
 
 
-def poison(pipeline: Pipeline) -> None:
-    """A body that is not an envelope: the worker dead-letters it as poison."""
-    pipeline.send_raw(POISON_BODY, {"kind": {"DataType": "String", "StringValue": "event"}})
+def poison(pipeline: Pipeline) -> str:
+    """A body that is not an envelope: the worker dead-letters it as poison. Its work queue message id."""
+    source_id = pipeline.send_raw(POISON_BODY, {"kind": {"DataType": "String", "StringValue": "event"}})
     pipeline.drain()
+    return source_id
 
 
 def exhaust_retries(pipeline: Pipeline, event_id: str) -> None:

@@ -1,4 +1,5 @@
-"""`dlq`: how many events are dead, and the most common reasons why (for the ops channel only).
+"""`dlq`: how many events are dead, the most common reasons why, and what to do about each category
+of death as the runbook says (for the ops channel only).
 
 Dead-letter reasons quote what failed (a channel, an error, sometimes a URL a user typed), so they are
 shown only in ``OPS_CHANNEL`` or to the users listed in ``OPS_USERS`` (comma-separated user ids);
@@ -6,6 +7,8 @@ anyone else is told where to ask.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from shared.config import env
 from worker import aws, deadletters
@@ -30,8 +33,31 @@ def run(ask: Ask) -> Reply:
     deadletters.explain(dead, aws.client("dynamodb"), env("STATE_TABLE"))
     lines = [f":skull: {total} dead letter{'s' if total != 1 else ''} in the DLQ. Most common reasons:"]
     lines += [f"• {count} × {escape(reason)}" for reason, count in deadletters.common_reasons(dead)]
-    lines.append("SREs: `slackbot dlq list`, then `slackbot dlq redrive` once the cause is fixed.")
+    lines.append("What to do, by category (`slackbot dlq list` shows each one's; runbook: docs/runbook.md):")
+    lines += [f"• {escape(category)} ({count}): {advice(category)}" for category, count in _categories(dead)]
     return Reply(text="\n".join(lines))
+
+
+# What the runbook (docs/runbook.md, section 3) says to do with each category of dead letter.
+ADVICE = {
+    "poison": "it can never be read: keep a copy (`slackbot dlq show ID`), then `slackbot dlq drop ID`"
+    " (runbook 3e)",
+    "permanent": "Slack refused for good: fix the cause (the bot token, the bot's place in the channel),"
+    " then `slackbot dlq redrive ID`; drop what can never succeed, such as an archived channel or a"
+    " forged response_url (runbook 3a, 3b, 3f)",
+    "retries exhausted": "a service was down or the worker failed: once it is back (or rolled back),"
+    " `slackbot dlq redrive --all` (runbook 3c, 3d)",
+    "alarm": "an alarm that could not be posted: see the alarm in CloudWatch, fix the bot's access to"
+    " the ops channel, then `slackbot dlq drop ID`",
+}
+
+
+def advice(category: str) -> str:
+    return ADVICE.get(category, "see `slackbot dlq show ID` and the runbook")
+
+
+def _categories(dead: list[deadletters.DeadLetter]) -> list[tuple[str, int]]:
+    return Counter(letter.category for letter in dead).most_common()
 
 
 def may_see_dead_letters(ask: Ask) -> bool:
