@@ -116,6 +116,7 @@ def test_both_functions_exist_as_the_template_says(stack: Stack) -> None:
     assert ingest["Environment"]["Variables"] == {
         "QUEUE_URL": stack.outputs["WorkQueueUrl"],
         "SLACK_SIGNING_SECRET_ARN": stack.secrets["SlackSigningSecret"],
+        "SERVICES": "",
     }
     variables = worker["Environment"]["Variables"]
     assert variables["QUEUE_URL"] == stack.outputs["WorkQueueUrl"]

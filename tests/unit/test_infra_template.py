@@ -54,7 +54,7 @@ def test_both_functions_run_python_3_13_on_arm64(sam: dict[str, Any]) -> None:
         assert "Runtime" not in props(sam, name) and "Architectures" not in props(sam, name)
 
 
-def test_the_ingest_is_small_fast_and_knows_only_its_queue_and_secret(sam: dict[str, Any]) -> None:
+def test_the_ingest_is_small_fast_and_knows_only_its_queue_secret_and_services(sam: dict[str, Any]) -> None:
     ingest = props(sam, "IngestFunction")
     assert ingest["Handler"] == "ingest.handler.lambda_handler"
     assert ingest["CodeUri"] == "../dist/ingest.zip"
@@ -63,7 +63,9 @@ def test_the_ingest_is_small_fast_and_knows_only_its_queue_and_secret(sam: dict[
     assert ingest["Environment"]["Variables"] == {
         "QUEUE_URL": ref("WorkQueue"),
         "SLACK_SIGNING_SECRET_ARN": ref("SlackSigningSecret"),
+        "SERVICES": ref("Services"),  # the incident form's service picker, answered in the ack
     }
+    assert param_default(sam, "Services") == ""
 
 
 def test_the_worker_gets_its_settings_and_reports_partial_batch_failures(sam: dict[str, Any]) -> None:
@@ -82,6 +84,7 @@ def test_the_worker_gets_its_settings_and_reports_partial_batch_failures(sam: di
     )  # dlq skill
     assert "ALARM_TOPIC_ARN" not in variables  # alarms never go through the worker
     assert variables["WORKER_CONCURRENCY"] == ref("WorkerRecordConcurrency")
+    assert variables["SERVICES"] == ref("Services")
     assert variables["POWERTOOLS_SERVICE_NAME"] == "slackbot"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "SlackbotPipeline"
     assert "SLACK_BOT_TOKEN" not in variables and "SLACK_SIGNING_SECRET" not in variables
