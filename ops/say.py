@@ -172,11 +172,9 @@ def _await_outcome(base: str, request: Request, since: int, timeout: float) -> i
         if final == "answered":
             return _print_replies(base, request, since)
         if final == "dead_lettered":
-            ids = ", ".join(printable(str(m)) for m in outcome.get("message_ids", []))
             print(f"dead-lettered: {reason}")
-            print(
-                f"  the work queue's message {ids}: `slackbot dlq list` finds it, `slackbot dlq show ID` explains it"
-            )
+            short_id = printable(str(outcome.get("message_id", "")))[:8]  # as the console shows it
+            print(f"  explain it: slackbot dlq show {short_id}   (every dead letter: slackbot dlq list)")
             return ExitCode.NOTHING
         if final == "ignored":
             print(f"ignored: {reason}")

@@ -149,14 +149,17 @@ class Ledger:
             tracks = [
                 self._tracks[m] for m in self._by_correlation.get(correlation_id, []) if m in self._tracks
             ]
-            attempts = sorted((a for t in tracks for a in t.attempts), key=lambda a: a.at)
-            final = next((a for a in attempts if a.outcome in TERMINAL), None)
+            attempts = sorted(
+                ((a, t.message_id) for t in tracks for a in t.attempts), key=lambda pair: pair[0].at
+            )
+            final = next(((a, m) for a, m in attempts if a.outcome in TERMINAL), None)
             return {
                 "id": correlation_id,
                 "message_ids": [t.message_id for t in tracks],
-                "outcome": final.outcome if final else None,
-                "reason": final.reason if final else "",
-                "attempts": [a.to_json() for a in attempts],
+                "outcome": final[0].outcome if final else None,
+                "reason": final[0].reason if final else "",
+                "message_id": final[1] if final else "",  # the work queue's message it happened to
+                "attempts": [a.to_json() for a, _ in attempts],
                 "max_receive_count": self.max_receive_count,
             }
 

@@ -35,6 +35,7 @@ from sandbox.slack_standin import SlackStandIn
 
 DEFAULT_PORT = 3000
 PRIVILEGED_PORTS = 1024
+LONG_POLL_SECONDS = 2.5  # the sandbox's routes run as Function URL handlers: 3 s, then a 502
 SECRET_VARIABLE = "SLACK_SIGNING_SECRET"  # noqa: S105 (a variable's name)
 TOKEN_VARIABLE = "SLACK_BOT_TOKEN"  # noqa: S105 (a variable's name)
 Route = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -317,7 +318,7 @@ class Stack:
             return _json(200, {"mode": "slack", "messages": [], "note": "replies go to real Slack"})
         query = parse_qs(event.get("rawQueryString", ""))
         since = _number(query, "since", 0)
-        wait = min(_number(query, "wait", 0), 30)
+        wait = min(_number(query, "wait", 0), LONG_POLL_SECONDS)
 
         def newer(records: list[dict[str, Any]]) -> bool:
             return any(r["seq"] > since for r in records)
@@ -353,7 +354,7 @@ class Stack:
         correlation_id = (query.get("id") or [""])[0]
         if not correlation_id:
             return _json(400, {"error": "id= is required: the correlation id the ingest logs"})
-        wait = min(_number(query, "wait", 0), 2.5)  # inside the Function URL's 3 s
+        wait = min(_number(query, "wait", 0), LONG_POLL_SECONDS)
         return _json(200, self.ledger.wait(correlation_id, int(_number(query, "seen", 0)), wait))
 
     def _to_standin(self, name: str) -> Route:

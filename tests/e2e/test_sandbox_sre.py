@@ -75,9 +75,13 @@ def test_a_fault_injected_through_the_sandbox_port_is_reported_by_say_and_found_
     (letter,) = [d for d in json.loads(listed.stdout) if "not_in_channel" in d["reason"]]
     assert letter["channel"] == "C0SANDBOX" and letter["category"] == "permanent"
 
-    # TODO(i14): a prefix of the id once `dlq show` matches prefixes (ops/selection.py, another branch).
-    shown = slackbot("dlq", "show", letter["id"], env=exports, cwd=tmp_path)
+    # The short id say printed (and the console shows) is a prefix of the source message's id, which the
+    # worker's own dead-letter copy keeps as an attribute: dlq show finds it by that prefix.
+    short_id = said.stdout.split("slackbot dlq show ", 1)[1].split()[0]
+    assert len(short_id) == 8 and f"sqs {short_id}" in console
+    shown = slackbot("dlq", "show", short_id, env=exports, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
+    assert letter["id"] in shown.stdout
     assert "slack error: not_in_channel" in shown.stdout and "C0SANDBOX" in shown.stdout
 
 

@@ -38,6 +38,7 @@ SHELL_SYNTAX = re.compile(r"[|;&<>$`]")  # in-process, there is no shell: keep t
 
 
 SANDBOX_SECTION = "Make a message die, find it, understand it, redrive it"
+SHORT_ID = re.compile(r"slackbot dlq show ([0-9a-f]{8})\b")
 EXIT_COMMENT = re.compile(r"#\s*exit (\d+)\s*$")
 
 
@@ -130,10 +131,12 @@ def test_the_sandbox_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert any("/sandbox/faults" in step for step in steps), "the section makes Slack fail"
     used = {" ".join(shlex.split(step, comments=True)[1:3]) for step in steps if step.startswith("slackbot")}
     assert {"say ping", "dlq list", "dlq show", "dlq redrive"} <= used
+    assert "<MESSAGE_ID>" not in SANDBOX_TEXT, "the walkthrough uses the short id say prints"
     sandbox = _start_as_written(steps[0], tmp_path)
+    said: list[str] = []  # what each `slackbot say` printed: the short id of what died
     try:
         for step in steps[1:]:
-            _walk(step, sandbox)
+            _walk(step, sandbox, said)
         # Both dead messages were redriven and answered in the end.
         assert len(sandbox.wait_for_line("#C0SANDBOX ← pong", count=2)) == 2
         assert len(sandbox.wait_for_line("SQS moved it to the DLQ: retries exhausted")) == 1
@@ -153,7 +156,7 @@ def _start_as_written(line: str, workdir: Path) -> SandboxProcess:
     return start_sandbox(workdir, *shlex.split(options.get("ARGS", "")), env=clean_environment(**variables))
 
 
-def _walk(step: str, sandbox: SandboxProcess) -> None:
+def _walk(step: str, sandbox: SandboxProcess, said: list[str]) -> None:
     words = shlex.split(step, comments=True)
     base = sandbox.exports()["SANDBOX_URL"]
     if words[0] == "curl":
@@ -166,8 +169,9 @@ def _walk(step: str, sandbox: SandboxProcess) -> None:
             assert answer.status == 200 and json.loads(answer.read())["ok"] is True, step
         return
     assert words[0] == "slackbot", f"the walkthrough runs slackbot and curl only: {step}"
-    if "<MESSAGE_ID>" in step:
-        words = [word.replace("<MESSAGE_ID>", _newest_dead_letter(sandbox)) for word in words]
+    if "<SHORT_ID>" in step:
+        short_id = SHORT_ID.findall(said[-1])[-1]
+        words = [word.replace("<SHORT_ID>", short_id) for word in words]
     expected = EXIT_COMMENT.search(step)
     # No AWS or Slack variable at all: slackbot finds the sandbox through its state file.
     result = run_slackbot(*words[1:], env={}, cwd=sandbox.workdir, timeout=120)
@@ -175,9 +179,5 @@ def _walk(step: str, sandbox: SandboxProcess) -> None:
         f"{step}\n{result.stdout}\n{result.stderr}"
     )
     assert "using the sandbox at" in result.stderr, result.stderr
-
-
-def _newest_dead_letter(sandbox: SandboxProcess) -> str:
-    listed = run_slackbot("dlq", "list", "--json", env={}, cwd=sandbox.workdir)
-    letters = json.loads(listed.stdout)
-    return str(min(letters, key=lambda letter: letter["age_seconds"])["id"])
+    if words[1] == "say":
+        said.append(result.stdout)

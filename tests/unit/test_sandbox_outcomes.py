@@ -41,6 +41,7 @@ def test_a_duplicate_delivery_does_not_end_the_wait_the_original_does() -> None:
     ledger.settled("m-first", KEY, "dead_lettered", "slack error: not_in_channel", 3.0)
     assert ledger.outcome(KEY)["outcome"] == "dead_lettered"
     assert ledger.outcome(KEY)["reason"] == "slack error: not_in_channel"
+    assert ledger.outcome(KEY)["message_id"] == "m-first"
 
 
 def test_a_rise_of_the_dead_letter_queue_after_the_last_receive_failed_is_sqs_moving_it() -> None:
