@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from tests.support.sandbox_process import ROOT, SandboxProcess, clean_environment, slackbot, start_sandbox
@@ -54,6 +55,15 @@ def test_the_banner_prints_every_variable_slackbot_needs_as_export_lines(sandbox
     assert needed <= set(exports), exports
     assert exports["AWS_ENDPOINT_URL"] == sandbox.banner_value("moto (AWS)")
     assert "10 s" in sandbox.banner_value("visibility timeout")
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=exports["AWS_ENDPOINT_URL"],
+        region_name=exports["AWS_REGION"],
+        aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+    )
+    attributes = sqs.get_queue_attributes(QueueUrl=exports["QUEUE_URL"], AttributeNames=["VisibilityTimeout"])
+    assert attributes["Attributes"]["VisibilityTimeout"] == "10"
     assert f"{exports['SANDBOX_URL']}/sandbox/faults" in "\n".join(sandbox.banner)
 
 
