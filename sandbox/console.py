@@ -31,6 +31,7 @@ from shared.log import redact
 HOP_WIDTH = len("dead lettered") + 1  # the longest hop name and a space: every text starts in one column
 CLOCK_WIDTH = len("17:40:01.123")
 DEFAULT_WIDTH = 100  # when the output is not a terminal
+RETRIED = frozenset({"failed", "not_started"})  # outcomes after which SQS delivers the message again
 
 
 def duration(ms: float) -> str:
@@ -191,7 +192,7 @@ class Console:
         )
         with self._lock:
             self._emit_or_hold(
-                _Line(hop, f"sqs {message_id[:8]}{reason}", time.time(), message_id, outcome != "failed")
+                _Line(hop, f"sqs {message_id[:8]}{reason}", time.time(), message_id, outcome not in RETRIED)
             )
 
     def reply(self, record: dict[str, Any]) -> None:

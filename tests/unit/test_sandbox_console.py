@@ -151,3 +151,12 @@ def test_an_sqs_move_to_the_dead_letter_queue_is_a_line_with_its_reason() -> Non
     )
     (line,) = screen.getvalue().splitlines()
     assert "dead lettered" in line and "SQS moved it to the DLQ: retries exhausted after 5 receives" in line
+
+
+def test_a_message_put_back_unstarted_keeps_counting_from_its_arrival() -> None:
+    screen = Screen()
+    console = Console(screen, width=200)
+    console.ingest(ingest_fields("m-1"), 1_700_000_000.0)
+    console.record({"message_id": "m-1", "outcome": "not_started", "reason": "too little time left"})
+    console.picked_up("m-1", receive_count=2)
+    assert re.search(r"receive 2 of 5\)  \+\S", screen.getvalue().splitlines()[-1]), screen.getvalue()
