@@ -33,8 +33,10 @@ test: lint check-infra
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
+# The whole pipeline on this machine: make run [PORT=3001] [ARGS="--visibility-timeout 10"]
+# (not echoed: a configuration error is one line of the sandbox's own, then make's "Error").
 run: $(STAMP)
-	$(PY) -m sandbox
+	@$(PY) -m sandbox $(ARGS)
 
 bench: $(VENV)/.installed-bench-stamp
 	$(PY) -m bench

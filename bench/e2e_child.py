@@ -52,7 +52,7 @@ class HopConsole(Console):
             if fields.get("message_id"):
                 self.message_of[event_id] = str(fields["message_id"])
 
-    def picked_up(self, message_id: str) -> None:
+    def picked_up(self, message_id: str, receive_count: int = 1) -> None:
         self.hop(message_id, "picked_up")
 
     def record(self, fields: dict[str, Any]) -> None:

@@ -13,7 +13,9 @@ from ops.failures import EXIT_CODES_HELP, OpsError, from_aws
 CONFIGURATION_HELP = """\
 configuration (dlq, queue): QUEUE_URL, DLQ_URL and STATE_TABLE, or --stack NAME to read the
 CloudFormation stack's outputs WorkQueueUrl, DeadLetterQueueUrl and StateTableName; AWS credentials,
-region and AWS_ENDPOINT_URL as boto3 reads them. The runbook: docs/runbook.md.
+region and AWS_ENDPOINT_URL as boto3 reads them. With none of these set, a sandbox (make run) running
+from this directory or a parent is used, found through its .sandbox/state.json; stderr says so.
+The runbook: docs/runbook.md.
 """
 
 

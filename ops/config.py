@@ -2,7 +2,9 @@
 
 ``QUEUE_URL``, ``DLQ_URL`` and ``STATE_TABLE`` as the functions use them, or ``--stack NAME``: the
 outputs ``WorkQueueUrl``, ``DeadLetterQueueUrl`` and ``StateTableName`` of that stack (then the
-environment's values are not used). Each command asks only for what it needs, and each of those is
+environment's values are not used). With none of them and no ``AWS_ENDPOINT_URL``, a sandbox running
+from this directory or a parent (``make run``, found through its ``.sandbox/state.json``) is used,
+and stderr says so. Each command asks only for what it needs, and each of those is
 checked to exist before anything is done, so a mistake is named precisely.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -17,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from ops import aws
 from ops.failures import NO_SUCH_QUEUE, ExitCode, OpsError, error_code
+from sandbox import statefile
 
 Setting = Literal["queue_url", "dlq_url", "table"]
 
@@ -65,7 +69,27 @@ def load(args: argparse.Namespace, *needs: Setting) -> Config:
 
 def _from_environment() -> Config:
     values = {setting: os.environ.get(name, "").strip() for setting, name in ENVIRONMENT.items()}
+    if not any(values.values()) and not os.environ.get("AWS_ENDPOINT_URL"):
+        sandbox = _from_running_sandbox()
+        if sandbox is not None:
+            return sandbox
     return Config(**values, source="the environment")
+
+
+def _from_running_sandbox() -> Config | None:
+    """A sandbox running from this directory or a parent (``make run``), when nothing else is configured.
+
+    Its moto, region and fake credentials replace whatever AWS settings this process had (a profile
+    included: boto3 would prefer it to the credentials set here), and stderr says which sandbox it is.
+    """
+    found = statefile.find()
+    if found is None:
+        return None
+    state, path = found
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update(state.aws_environment())
+    print(f"slackbot: using {statefile.describe(state, path)}", file=sys.stderr)
+    return Config(state.queue_url, state.dlq_url, state.table, source=f"the sandbox at {state.url}")
 
 
 def _from_stack(name: str) -> Config:

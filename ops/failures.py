@@ -10,10 +10,11 @@ EXIT_CODES_HELP = """\
 exit codes:
   0  done
   1  nothing to do or nothing done: an ID not in the dead-letter queue, an empty queue to redrive,
-     a declined confirmation
+     a declined confirmation; for `say`: the event was dead-lettered or ignored, or no reply came
+     in time
   2  usage or configuration error: an id prefix that fits several dead letters, a missing
      QUEUE_URL, DLQ_URL or STATE_TABLE, a stack without its outputs, a queue, table or stack that
-     does not exist
+     does not exist; for `say`: no sandbox answers
   3  AWS unreachable or refusing: no connection, a timeout, missing, invalid or expired credentials,
      access denied
 """

@@ -67,7 +67,7 @@ def event_callback(
                 {
                     "enterprise_id": None,
                     "team_id": team,
-                    "user_id": "UBOT",
+                    "user_id": bot_user,
                     "is_bot": True,
                     "is_enterprise_install": False,
                 }
@@ -99,11 +99,12 @@ def slash_command(
     response_url: str = "https://hooks.slack.com/commands/T0001/1/x",
     trigger_id: str | None = None,
     channel: str = "C0001",
+    team: str = "T0001",
 ) -> bytes:
     return urlencode(
         {
             "token": "verification-token-unused",
-            "team_id": "T0001",
+            "team_id": team,
             "team_domain": "example",
             "channel_id": channel,
             "channel_name": "directmessage" if channel.startswith("D") else "general",

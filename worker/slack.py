@@ -8,11 +8,13 @@ fail as ``Transient`` and the record comes back later from SQS instead of being 
 from __future__ import annotations
 
 import random
+import socket
+import ssl
 import time
 from dataclasses import dataclass
 from http.client import RemoteDisconnected
 from typing import Any
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
@@ -129,8 +131,37 @@ def call(client: WebClient, method: str, **kwargs: Any) -> dict[str, Any]:
             raise Permanent(f"slack error: {code}") from None
         raise Transient(f"slack {method}: HTTP {status} {code}".strip()) from None
     except (SlackRequestError, URLError, OSError) as error:  # timeouts and connection errors are OSErrors
-        raise Transient(f"slack {method}: {error.__class__.__name__}") from None
+        raise Transient(f"slack {method}: {unreachable(error, client.base_url)}") from None
     return dict(response.data) if isinstance(response.data, dict) else {}
+
+
+def unreachable(error: BaseException, url: str) -> str:
+    """Why a request got no HTTP answer, in words an operator can act on (DNS, TLS, refused, timed out).
+
+    Names the host only: a ``response_url``'s path is a credential of sorts.
+    """
+    host = urlsplit(url).hostname or "the server"
+    if isinstance(error, HTTPError):  # urllib's own answer to a status, where slack_sdk lets one through
+        return f"HTTP {error.code} from {host}"
+    cause: BaseException = (
+        error.reason if isinstance(error, URLError) and isinstance(error.reason, BaseException) else error
+    )
+    if isinstance(cause, socket.gaierror):
+        return f"DNS lookup of {host} failed ({cause.strerror or cause})"
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return f"TLS certificate of {host} not trusted ({cause.verify_message or cause.reason})"
+    if isinstance(cause, ssl.SSLError):
+        return f"TLS handshake with {host} failed ({cause.reason or cause})"
+    if isinstance(cause, TimeoutError):
+        return f"{host} did not answer in time"
+    if isinstance(cause, ConnectionRefusedError):
+        return f"{host} refused the connection"
+    if isinstance(cause, RemoteDisconnected | ConnectionResetError):
+        return f"{host} closed the connection without answering"
+    if isinstance(cause, OSError) and cause.strerror:
+        return f"cannot reach {host} ({cause.strerror})"
+    detail = str(cause).strip()
+    return f"cannot reach {host} ({cause.__class__.__name__}{': ' + detail if detail else ''})"
 
 
 def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_original: bool = False) -> None:
@@ -153,7 +184,7 @@ def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_ori
     try:
         response = client.send_dict(body)
     except (URLError, OSError) as error:
-        raise Transient(f"response_url: {error.__class__.__name__}") from None
+        raise Transient(f"response_url: {unreachable(error, url)}") from None
     if 200 <= response.status_code < 300:
         return
     text = (response.body or "").strip()

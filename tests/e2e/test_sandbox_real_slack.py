@@ -62,9 +62,18 @@ def private_networks_line(lines: list[str]) -> str:
 REAL_SLACK = {"SLACK_BOT_TOKEN": "xoxb-0000-fake", "SLACK_SIGNING_SECRET": "e2e-real-slack-secret-0123"}
 
 
+def slack_line(lines: list[str]) -> str:
+    (line,) = [line for line in lines if line.strip().startswith("Slack  ")]
+    return line
+
+
 def test_real_slack_mode_refuses_private_networks_and_says_so(tmp_path: Path) -> None:
     lines = banner_of_sandbox(tmp_path, REAL_SLACK)
-    assert any("real Slack" in line for line in lines)
+    # What switched real Slack on, and from where.
+    assert (
+        "real Slack (SLACK_BOT_TOKEN from the environment and SLACK_SIGNING_SECRET from the environment)"
+        in (slack_line(lines))
+    )
     line = private_networks_line(lines)
     assert "refused" in line and "CHECK_ALLOW_PRIVATE_NETWORKS=true" in line
 
@@ -78,3 +87,15 @@ def test_a_developer_opt_in_in_dot_env_allows_them_and_the_banner_warns(tmp_path
 def test_the_stand_in_allows_them(tmp_path: Path) -> None:
     line = private_networks_line(banner_of_sandbox(tmp_path, {}))
     assert "allowed" in line and "only you" in line
+
+
+def test_a_dot_env_with_only_the_token_says_the_secret_is_missing_and_the_stand_in_answers(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-0000-fake\n")
+    lines = banner_of_sandbox(tmp_path, {})
+    line = slack_line(lines)
+    assert (
+        "the stand-in" in line and "SLACK_SIGNING_SECRET is missing (SLACK_BOT_TOKEN is set in .env)" in line
+    )
+    assert "allowed" in private_networks_line(lines)
