@@ -2,6 +2,8 @@
 
 Thin on purpose: turn the front door's event into an ``HttpRequest``, let ``ingest.app`` decide,
 log one line, turn the answer back. The SQS client is built here, at import, once per container.
+Neither it nor the Secrets Manager read imports boto3 when credentials are in the environment, as
+they are on Lambda (``ingest/aws/client.py`` says why and when boto3 is used instead).
 """
 
 from __future__ import annotations
@@ -10,9 +12,8 @@ import dataclasses
 import time
 from typing import Any
 
-import boto3
-
 from ingest.app import handle, settings_from_env
+from ingest.aws.client import get_secret_string
 from ingest.http import HttpResponse, from_lambda_event, to_lambda_result
 from ingest.metrics import emf_fields
 from ingest.queue import WorkQueue
@@ -24,11 +25,8 @@ queue = WorkQueue()
 queue.client()  # at import: Lambda's init phase runs at full CPU and is not billed to the first request
 
 
-# Deployed functions read the secret from Secrets Manager, once per container (the client with it).
-signing_secret = SecretSource(
-    "SLACK_SIGNING_SECRET",
-    lambda arn: str(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]),
-)
+# Deployed functions read the secret from Secrets Manager, once per container.
+signing_secret = SecretSource("SLACK_SIGNING_SECRET", get_secret_string)
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
