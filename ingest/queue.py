@@ -98,7 +98,7 @@ class WorkQueue:
                     "SendMessage",
                     {"QueueUrl": queue_url, "MessageBody": body, "MessageAttributes": attributes},
                 )
-                return str(answer["MessageId"])
+                return str(answer.get("MessageId", ""))
             except (AwsError, TransportError) as error:
                 if not retryable(error):
                     raise EnqueueFailed(_describe(error)) from error

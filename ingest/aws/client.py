@@ -145,7 +145,10 @@ class JsonApi:
                 status, headers, data = self._send(operation, body)
         if status >= 300:
             raise AwsError(status, _error_code(status, headers, data), _error_message(data))
-        return dict(json.loads(data)) if data.strip() else {}
+        try:
+            return dict(json.loads(data)) if data.strip() else {}
+        except (ValueError, TypeError) as error:  # a 2xx that is not AWS's JSON object: a proxy?
+            raise TransportError(f"unreadable answer: {data[:100]!r}") from error
 
     def close(self) -> None:
         with self._lock:
@@ -172,26 +175,24 @@ class JsonApi:
             service=self.service.signing_name,
             amz_date=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         )
-        connection, reused = self._take()
-        try:
-            answer = self._exchange(connection, dict(signed.headers), body)
-        except (ConnectionError, http.client.BadStatusLine) as error:
-            connection.close()
-            if not reused:
-                raise TransportError(f"{error.__class__.__name__}: {error}") from error
-            # The server closed a kept-alive connection as we sent on it (an idle timeout while the
-            # container was frozen): nothing was processed, so one more try on a new connection.
-            connection, _ = self._take(fresh=True)
+        for attempt in (1, 2):
+            connection, reused = self._take(fresh=attempt > 1)
             try:
                 answer = self._exchange(connection, dict(signed.headers), body)
-            except (OSError, http.client.HTTPException) as again:
+            except (OSError, http.client.HTTPException) as error:  # timeouts, refused, reset, TLS
                 connection.close()
-                raise TransportError(f"{again.__class__.__name__}: {again}") from again
-        except (OSError, http.client.HTTPException) as error:  # timeouts, refused, TLS, a broken answer
-            connection.close()
-            raise TransportError(f"{error.__class__.__name__}: {error}") from error
-        self._give(connection)
-        return answer
+                if (
+                    attempt == 1
+                    and reused
+                    and isinstance(error, (ConnectionError, http.client.BadStatusLine))
+                ):
+                    # The server closed a kept-alive connection as we sent on it (its idle timeout ran
+                    # out while the container was frozen): once more, on a new connection.
+                    continue
+                raise TransportError(f"{error.__class__.__name__}: {error}") from error
+            self._give(connection)
+            return answer
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _exchange(
         self, connection: http.client.HTTPConnection, headers: dict[str, str], body: bytes

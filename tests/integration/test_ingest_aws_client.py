@@ -210,8 +210,9 @@ def test_a_dead_connection_found_only_when_sending_is_retried_once_on_a_new_one(
         [error(400, "RequestThrottled", "RequestThrottled;Sender")],
         [error(500, "InternalError"), error(503, "ServiceUnavailable")],
         [Answer(502, {"not": "aws"})],
+        [Answer(200, raw=b"<html>a captive portal</html>")],
     ],
-    ids=["throttling", "request_throttled", "5xx", "a_proxy_502"],
+    ids=["throttling", "request_throttled", "5xx", "a_proxy_502", "a_200_that_is_not_json"],
 )
 def test_throttling_and_5xx_are_retried_within_the_budget(fake: FakeAws, answers: list[Answer]) -> None:
     fake.script(*answers)

@@ -24,6 +24,7 @@ class Answer:
     document: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     drop_connection: bool = False  # close the connection after answering, without telling the client
+    raw: bytes | None = None  # a body that is not the JSON of ``document``
 
 
 def error(status: int, type_: str, query_error: str = "") -> Answer:
@@ -66,7 +67,7 @@ class FakeAws:
                     )
                 )
                 answer = fake._next()
-                data = json.dumps(answer.document).encode()
+                data = answer.raw if answer.raw is not None else json.dumps(answer.document).encode()
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/x-amz-json-1.0")
                 self.send_header("Content-Length", str(len(data)))
