@@ -128,8 +128,7 @@ class JsonApi:
         self._path = parts.path or "/"
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        # Loading the CA bundle takes tens of milliseconds: once, and only for a TLS endpoint.
-        self._tls = ssl.create_default_context() if self._https else None
+        self._tls = _tls_context() if self._https else None
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
 
@@ -226,6 +225,17 @@ class JsonApi:
             return
         with self._lock:
             self._idle.append(connection)
+
+
+_tls: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every client in the container: loading the CA bundle takes 10-30 ms."""
+    global _tls
+    if _tls is None:
+        _tls = ssl.create_default_context()
+    return _tls
 
 
 def _closed_by_peer(sock: Any) -> bool:
