@@ -18,14 +18,18 @@ def unique_ts() -> str:
     return f"{int(time.time())}.{next(_counter) % 1_000_000:06d}"
 
 
-def mention_body(text: str = "<@UBOT> ping", channel: str = "C0001") -> bytes:
-    return mention(text, channel=channel, ts=unique_ts())
+def mention_body(text: str = "<@UBOT> ping", channel: str = "C0001", user: str = "U0HUMAN") -> bytes:
+    return mention(text, channel=channel, ts=unique_ts(), extra={"user": user})
 
 
 def signed_mention(
-    text: str = "<@UBOT> ping", *, secret: str = SIGNING_SECRET, channel: str = "C0001"
+    text: str = "<@UBOT> ping",
+    *,
+    secret: str = SIGNING_SECRET,
+    channel: str = "C0001",
+    user: str = "U0HUMAN",
 ) -> dict[str, Any]:
     """The Function URL event of a signed ``app_mention``, fresh: new event id, ts and timestamp."""
-    body = mention_body(text, channel)
+    body = mention_body(text, channel, user)
     headers = slack_headers(body, secret=secret)
     return function_url_event("POST", "/slack/events", "", list(headers.items()), body, "3.3.3.3")
