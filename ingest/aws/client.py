@@ -3,8 +3,8 @@
 Why: the ingest makes one SQS call per request, and importing boto3 and building a client costs about
 250 ms of a cold start, most of what a cold ingest spends before its first ack (Lambda bills the init
 phase, and Slack waits for it). Both services speak AWS's JSON protocol: a signed ``POST /`` whose
-``X-Amz-Target`` names the operation, a JSON body in and out. That takes ``http.client``, ``json`` and
-the SigV4 signer next to this module.
+``X-Amz-Target`` names the operation, a JSON body in and out. That takes ``json``, the HTTP/1.1 and
+SigV4 modules next to this one, and the standard library's sockets.
 
 What it honours, as boto3 does where the ingest runs:
 - credentials from ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` (Lambda sets
@@ -19,10 +19,8 @@ Errors come out as two classes whatever the client: ``AwsError`` (AWS answered n
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import select
 import ssl
 import threading
 import time
@@ -30,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ingest.aws.http1 import Answer, BadAnswer, ClosedBeforeAnswer, Connection
 from ingest.aws.sigv4 import Credentials, sign
 
 
@@ -121,33 +120,32 @@ class JsonApi:
         self.service = service
         self.region = region
         self.credentials = credentials
-        self._https = parts.scheme == "https"
         self._host = parts.hostname
-        self._port = parts.port
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
         self._netloc = parts.netloc.rpartition("@")[2]  # the Host header, port included when given
         self._path = parts.path or "/"
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
-        self._tls = _tls_context() if self._https else None
-        self._idle: list[http.client.HTTPConnection] = []
+        self._tls = _tls_context() if parts.scheme == "https" else None
+        self._idle: list[Connection] = []
         self._lock = threading.Lock()
 
     def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(payload, separators=(",", ":")).encode()
-        status, headers, data = self._send(operation, body)
-        if status == 403 and "ExpiredToken" in _error_code(status, headers, data):
+        answer = self._send(operation, body)
+        if answer.status == 403 and "ExpiredToken" in _error_code(answer):
             # Session tokens expire. Whoever renewed ours put the new one in the environment: read it
             # once more, and try again only if it changed.
             renewed = env_credentials()
             if renewed is not None and renewed != self.credentials:
                 self.credentials = renewed
-                status, headers, data = self._send(operation, body)
-        if status >= 300:
-            raise AwsError(status, _error_code(status, headers, data), _error_message(data))
+                answer = self._send(operation, body)
+        if answer.status >= 300:
+            raise AwsError(answer.status, _error_code(answer), _error_message(answer.body))
         try:
-            return dict(json.loads(data)) if data.strip() else {}
+            return dict(json.loads(answer.body)) if answer.body.strip() else {}
         except (ValueError, TypeError) as error:  # a 2xx that is not AWS's JSON object: a proxy?
-            raise TransportError(f"unreadable answer: {data[:100]!r}") from error
+            raise TransportError(f"unreadable answer: {answer.body[:100]!r}") from error
 
     def close(self) -> None:
         with self._lock:
@@ -155,7 +153,7 @@ class JsonApi:
         for connection in idle:
             connection.close()
 
-    def _send(self, operation: str, body: bytes) -> tuple[int, http.client.HTTPMessage, bytes]:
+    def _send(self, operation: str, body: bytes) -> Answer:
         headers = [
             ("Host", self._netloc),
             ("Content-Type", f"application/x-amz-json-{self.service.json_version}"),
@@ -174,17 +172,17 @@ class JsonApi:
             service=self.service.signing_name,
             amz_date=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         )
+        head = _head(self._path, signed.headers, len(body))
         for attempt in (1, 2):
-            connection, reused = self._take(fresh=attempt > 1)
+            connection: Connection | None = None
             try:
-                answer = self._exchange(connection, dict(signed.headers), body)
-            except (OSError, http.client.HTTPException) as error:  # timeouts, refused, reset, TLS
-                connection.close()
-                if (
-                    attempt == 1
-                    and reused
-                    and isinstance(error, (ConnectionError, http.client.BadStatusLine))
-                ):
+                connection = self._take(fresh=attempt > 1)
+                answer = connection.exchange(head, body)
+            except (OSError, BadAnswer) as error:  # timeouts, refused, reset, TLS, a garbled answer
+                if connection is not None:
+                    connection.close()
+                stale = isinstance(error, (ClosedBeforeAnswer, ConnectionResetError, BrokenPipeError))
+                if attempt == 1 and stale and connection is not None and connection.used_before:
                     # The server closed a kept-alive connection as we sent on it (its idle timeout ran
                     # out while the container was frozen): once more, on a new connection.
                     continue
@@ -193,38 +191,33 @@ class JsonApi:
             return answer
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    def _exchange(
-        self, connection: http.client.HTTPConnection, headers: dict[str, str], body: bytes
-    ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        if connection.sock is None:
-            connection.connect()  # bounded by the connect timeout, the TLS handshake included
-            sock: Any = connection.sock
-            sock.settimeout(self._read_timeout)  # then each read by the read timeout
-        connection.request("POST", self._path, body, headers)
-        response = connection.getresponse()
-        return response.status, response.headers, response.read()
-
-    def _take(self, fresh: bool = False) -> tuple[http.client.HTTPConnection, bool]:
-        """An idle connection the server has not closed (and whether it was used before), or a new one."""
+    def _take(self, fresh: bool) -> Connection:
+        """An idle connection the server has not closed, or a new one (bounded by the connect timeout)."""
         while not fresh:
             with self._lock:
                 if not self._idle:
                     break
                 connection = self._idle.pop()
-            if connection.sock is not None and not _closed_by_peer(connection.sock):
-                return connection, True
+            if not _closed_by_peer(connection):
+                return connection
             connection.close()
-        if self._https:
-            return http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._connect_timeout, context=self._tls
-            ), False
-        return http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout), False
+        return Connection(self._host, self._port, self._tls, self._connect_timeout, self._read_timeout)
 
-    def _give(self, connection: http.client.HTTPConnection) -> None:
-        if connection.sock is None:  # the server said Connection: close
+    def _give(self, connection: Connection) -> None:
+        if not connection.reusable:  # the server said it closes it
+            connection.close()
             return
         with self._lock:
             self._idle.append(connection)
+
+
+def _head(path: str, headers: list[tuple[str, str]], length: int) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", *(f"{name}: {value}" for name, value in headers)]
+    lines.append(f"Content-Length: {length}")
+    text = "\r\n".join(lines) + "\r\n\r\n"
+    if any(c in value for _, value in headers for c in "\r\n"):  # a token read from the environment
+        raise ValueError("a header value holds a line break")
+    return text.encode("latin-1")
 
 
 _tls: ssl.SSLContext | None = None
@@ -238,22 +231,20 @@ def _tls_context() -> ssl.SSLContext:
     return _tls
 
 
-def _closed_by_peer(sock: Any) -> bool:
-    """A kept-alive socket with something to read before we asked is at its end (or out of step)."""
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
+def _closed_by_peer(connection: Connection) -> bool:
+    return connection.closed_by_peer()  # a seam for the test that makes this check miss
 
 
-def _error_code(status: int, headers: http.client.HTTPMessage, data: bytes) -> str:
+def _error_code(answer: Answer) -> str:
     """The error code as botocore reports it, so that logs and retry rules read the same."""
+    headers = answer.headers
     try:
-        document = json.loads(data) if data.strip() else {}
+        document = json.loads(answer.body) if answer.body.strip() else {}
     except ValueError:
         document = {}
-    code = str(document.get("__type") or headers.get("x-amzn-errortype") or status)
+    if not isinstance(document, dict):
+        document = {}
+    code = str(document.get("__type") or headers.get("x-amzn-errortype") or answer.status)
     code = code.split(":", 1)[0].rsplit("#", 1)[-1]
     # A service that moved from the query protocol (SQS) also sends its old code, which botocore
     # reports (AWS.SimpleQueueService.NonExistentQueue rather than QueueDoesNotExist).

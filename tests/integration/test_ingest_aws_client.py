@@ -24,6 +24,7 @@ from ingest.aws.client import (
     connect,
     get_secret_string,
 )
+from ingest.aws.http1 import Connection
 from ingest.queue import EnqueueFailed, MessageTooLarge, WorkQueue
 from tests.conftest import Aws
 from tests.support.fake_aws import Answer, FakeAws, error, silent_endpoint
@@ -181,8 +182,8 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_sending(
     assert send(api, QUEUE)["MessageId"] == "one"
     fake.wait_until_closed(1)
     exchanges = []
-    exchange = JsonApi._exchange
-    monkeypatch.setattr(JsonApi, "_exchange", lambda *args: exchanges.append(1) or exchange(*args))
+    exchange = Connection.exchange
+    monkeypatch.setattr(Connection, "exchange", lambda *args: exchanges.append(1) or exchange(*args))
     assert send(api, QUEUE)["MessageId"] == "fake-message-id"
     api.close()
     assert len(exchanges) == 1  # not sent on the dead connection first
