@@ -8,7 +8,6 @@ they are on Lambda (``ingest/aws/client.py`` says why and when boto3 is used ins
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -34,7 +33,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     request = from_lambda_event(event)
     if not request.request_id:
         request_id = getattr(context, "aws_request_id", "")
-        request = dataclasses.replace(request, request_id=request_id if isinstance(request_id, str) else "")
+        request = request._replace(request_id=request_id if isinstance(request_id, str) else "")
     try:
         outcome = handle(request, settings_from_env(signing_secret.get()), queue, started=started)
     except Exception:

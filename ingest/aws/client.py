@@ -24,16 +24,14 @@ import os
 import ssl
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from ingest.aws.http1 import Answer, BadAnswer, ClosedBeforeAnswer, Connection
 from ingest.aws.sigv4 import Credentials, sign
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(NamedTuple):
     signing_name: str  # the SigV4 scope's service, also the endpoint's first label
     endpoint_variable: str  # AWS_ENDPOINT_URL_<this>, as botocore names it
     target_prefix: str  # X-Amz-Target is "<prefix>.<Operation>"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_LINE = 64 * 1024
 MAX_HEADERS = 100
@@ -26,8 +26,7 @@ class ClosedBeforeAnswer(ConnectionError):
     """The connection ended before a status line: on a kept-alive connection, the server's idle close."""
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     headers: dict[str, str]  # names lower-cased; a repeated header keeps its last value
     body: bytes

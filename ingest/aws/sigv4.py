@@ -19,21 +19,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     access_key: str
     secret_key: str
     token: str = ""  # a session token (Lambda's role credentials always have one)
 
 
-@dataclass(frozen=True)
-class Signed:
+class Signed(NamedTuple):
     """The headers to send (the caller's, plus ``X-Amz-Date``, the token and ``Authorization``) and
     the intermediate strings, which the test suite checks one by one."""
 
