@@ -3,9 +3,10 @@ without the compiled bytecode shipped in the package.
 
 Lambda's code folder is read-only: a package without ``__pycache__`` is compiled from source on every
 cold start (nothing can be cached). Each variant runs in a fresh ``python3.13 -B`` (no bytecode
-written between runs) that imports ``ingest.handler`` from the unpacked package, with boto3 from a
-folder standing for the runtime's (compiled once, as an installed runtime's is). A third variant
-shows the cost were boto3 shipped as source too.
+written between runs) that imports ``ingest.handler`` from the unpacked package, with AWS credentials
+in the environment as on Lambda: the ingest then needs nothing outside the package and the standard
+library (boto3 is not imported), and builds its SQS client for the real, HTTPS endpoint (CA bundle
+loaded) without any network call.
 """
 
 from __future__ import annotations
@@ -25,12 +26,10 @@ from bench.report import Figure, Table, interval, ms, summary_cells, times
 from bench.stats import Summary, median_ratio_interval, ratio
 from sandbox.moto import AWS_TEST_ENV
 
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
-VARIANTS = ("bytecode", "sources", "all_sources")
+VARIANTS = ("bytecode", "sources")
 LABELS = {
     "bytecode": "**package with bytecode** (as `infra.package` builds it)",
     "sources": "package without bytecode (sources only)",
-    "all_sources": "sources only, and boto3 without bytecode too",
 }
 
 
@@ -91,14 +90,7 @@ def measure(built: Built, rounds: int, progress: Callable[[str], None]) -> Bytec
             with_bytecode = shutil.copytree(sources, root / "with")
             _compile(interpreter, with_bytecode)
             results.shipped_tags = ["cpython-313 (compiled here)"]
-        runtime = _runtime(root / "runtime")
-        runtime_sources = _runtime(root / "runtime-sources")
-        _compile(interpreter, runtime)
-        paths = {
-            "bytecode": [with_bytecode, runtime],
-            "sources": [sources, runtime],
-            "all_sources": [sources, runtime_sources],
-        }
+        paths = {"bytecode": [with_bytecode], "sources": [sources]}
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "AWS_ENDPOINT_URL"},
             **AWS_TEST_ENV,
@@ -117,21 +109,6 @@ def measure(built: Built, rounds: int, progress: Callable[[str], None]) -> Bytec
                 results.runs[variant].append(run(variant))
         progress(f"  bytecode: {rounds} rounds under {results.version}")
     return results
-
-
-def _runtime(folder: Path) -> Path:
-    """boto3 and what it needs, copied from this interpreter's site-packages (pure Python)."""
-    import boto3
-
-    site = Path(boto3.__file__).resolve().parent.parent
-    folder.mkdir(parents=True)
-    for name in RUNTIME_PACKAGES:
-        source = site / name
-        if source.is_dir():
-            shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.is_file():
-            shutil.copy2(source, folder / name)
-    return folder
 
 
 _COMPILE_TIME = """
@@ -194,6 +171,8 @@ def figure(results: BytecodeResults) -> Figure:
             ms(Summary.of([run.cpu_ms for run in results.runs[variant]]).median),
         )
     fig.tables.append(table)
+    sdk = any(run.result.get("sdk_loaded") for runs in results.runs.values() for run in runs)
+    fig.notes.append(f"boto3 or botocore imported by the packaged ingest: {'yes' if sdk else 'no'}.")
     saved = Summary.of(results.values("sources")).median - Summary.of(base).median
     effect = (
         f"without it, the median import is {ms(saved)} slower"
@@ -212,7 +191,7 @@ def figure(results: BytecodeResults) -> Figure:
 def _method() -> str:
     return (
         "Fresh `python3.13 -s -B` processes, interleaved, each timing `import ingest.handler` (its "
-        "SQS client is built at import) from the unpacked package put first on `sys.path`, with "
-        "boto3 and its dependencies (copied from this environment, pure Python) standing for the "
-        "runtime's. `-B`: nothing is cached between runs, as in Lambda's read-only code folder."
+        "SQS client is built at import, for the HTTPS endpoint) from the unpacked package put first on "
+        "`sys.path`, with AWS credentials in the environment as on Lambda (no boto3 is imported). "
+        "`-B`: nothing is cached between runs, as in Lambda's read-only code folder."
     )

@@ -23,7 +23,11 @@ def mention_body(text: str = "<@UBOT> ping", channel: str = "C0001", user: str =
 
 
 def signed_mention(
-    text: str = "<@UBOT> ping", *, secret: str = SIGNING_SECRET, channel: str = "C0001", user: str = "U0HUMAN"
+    text: str = "<@UBOT> ping",
+    *,
+    secret: str = SIGNING_SECRET,
+    channel: str = "C0001",
+    user: str = "U0HUMAN",
 ) -> dict[str, Any]:
     """The Function URL event of a signed ``app_mention``, fresh: new event id, ts and timestamp."""
     body = mention_body(text, channel, user)

@@ -63,6 +63,9 @@ class ParallelDynamoDB:
         return call
 
 
+_senders = itertools.count(1)
+
+
 def measure(env: BenchEnv, rounds: int, progress: Callable[[str], None]) -> WorkerResults:
     assert env.slack is not None
     import worker.handler
@@ -74,17 +77,18 @@ def measure(env: BenchEnv, rounds: int, progress: Callable[[str], None]) -> Work
     recorder = HopRecorder()
     stub = ParallelDynamoDB(STUB_LATENCY_SECONDS)
 
-    people = (f"BENCH{n}" for n in itertools.count())
-
     def batch(variant: str, size: int) -> float:
         queue_url = env.new_queue("worker")
         with patched_env(QUEUE_URL=queue_url):
             for _ in range(size):
-                # Ten people in ten channels: neither check's per-person limit nor Slack's per-channel
-                # pace (worker/pace.py) is what this figure measures.
-                who = next(people)
-                mention = signed_mention(f"<@UBOT> check <{slow_url}>", channel=f"C0{who}", user=f"U0{who}")
-                answer = ingest(mention, LambdaContext(3.0, "ingest"))
+                # One person and one channel per check: `check` allows each person 10 checks per 10
+                # minutes, and the worker paces its posts to one channel (Slack's 1 message per second);
+                # this figure measures the worker's concurrency, not those limits.
+                n = next(_senders)
+                event = signed_mention(
+                    f"<@UBOT> check <{slow_url}>", user=f"U0BENCH{n}", channel=f"C0BENCH{n}"
+                )
+                answer = ingest(event, LambdaContext(3.0, "ingest"))
                 assert answer["statusCode"] == 200, answer
             messages = env.receive_all(queue_url, size)
         event = sqs_event(
@@ -223,8 +227,10 @@ def _steps(results: WorkerResults) -> Table:
 def _method() -> str:
     return (
         "Each round (order rotating): one bare HTTP GET of the stand-in's `/sandbox/slow?ms=300`, the "
-        "worker handler on a batch of 1 and on a batch of 10 `check` mentions of that URL, queued by "
-        "the ingest and received from moto as Lambda's SQS event. The worker's time is the whole "
+        "worker handler on a batch of 1 and on a batch of 10 `check` mentions of that URL, each from "
+        "its own person in its own channel (`check`'s per-person limit and the worker's one-post-a-"
+        "second pace per channel are not what this figure measures), queued by the ingest and "
+        "received from moto as Lambda's SQS event. The worker's time is the whole "
         "handler: DynamoDB claims, the checks, the replies to the stand-in, the settling. The last "
         "row swaps moto's DynamoDB for a stub that answers after a fixed latency, to tell the worker's "
         "concurrency from moto's throughput; the step table comes from timers wrapped around the "

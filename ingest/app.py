@@ -13,8 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ingest import answers, signature
 from ingest.http import HttpRequest, HttpResponse
@@ -27,18 +26,25 @@ NO_RETRY = {"X-Slack-No-Retry": "1"}  # Slack will not send again what can never
 DEFAULT_MODAL_COMMANDS = "/incident"
 
 
-@dataclass
 class Outcome:
     """What happened to one request: the HTTP answer and the fields of its log line."""
 
-    response: HttpResponse
-    outcome: str
-    fields: dict[str, Any] = field(default_factory=dict)
-    level: int = logging.INFO
+    __slots__ = ("fields", "level", "outcome", "response")
+
+    def __init__(
+        self,
+        response: HttpResponse,
+        outcome: str,
+        fields: dict[str, Any] | None = None,
+        level: int = logging.INFO,
+    ) -> None:
+        self.response = response
+        self.outcome = outcome
+        self.fields: dict[str, Any] = {} if fields is None else fields
+        self.level = level
 
 
-@dataclass
-class Settings:
+class Settings(NamedTuple):
     signing_secrets: list[str]
     queue_url: str
     command_ack: str = ""

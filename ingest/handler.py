@@ -2,17 +2,17 @@
 
 Thin on purpose: turn the front door's event into an ``HttpRequest``, let ``ingest.app`` decide,
 log one line, turn the answer back. The SQS client is built here, at import, once per container.
+Neither it nor the Secrets Manager read imports boto3 when credentials are in the environment, as
+they are on Lambda (``ingest/aws/client.py`` says why and when boto3 is used instead).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
-import boto3
-
 from ingest.app import handle, settings_from_env
+from ingest.aws.client import get_secret_string
 from ingest.http import HttpResponse, from_lambda_event, to_lambda_result
 from ingest.metrics import emf_fields
 from ingest.queue import WorkQueue
@@ -24,11 +24,8 @@ queue = WorkQueue()
 queue.client()  # at import: Lambda's init phase runs at full CPU and is not billed to the first request
 
 
-# Deployed functions read the secret from Secrets Manager, once per container (the client with it).
-signing_secret = SecretSource(
-    "SLACK_SIGNING_SECRET",
-    lambda arn: str(boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]),
-)
+# Deployed functions read the secret from Secrets Manager, once per container.
+signing_secret = SecretSource("SLACK_SIGNING_SECRET", get_secret_string)
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
@@ -36,7 +33,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     request = from_lambda_event(event)
     if not request.request_id:
         request_id = getattr(context, "aws_request_id", "")
-        request = dataclasses.replace(request, request_id=request_id if isinstance(request_id, str) else "")
+        request = request._replace(request_id=request_id if isinstance(request_id, str) else "")
     try:
         outcome = handle(request, settings_from_env(signing_secret.get()), queue, started=started)
     except Exception:

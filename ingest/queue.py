@@ -1,25 +1,33 @@
 """Put an envelope on the SQS work queue, or fail fast enough that Slack hears about it in time.
 
-Slack waits 3 s for an answer. botocore's own retries back off for seconds, so they are off: this
-module retries itself, only while another whole attempt still fits in the budget, and otherwise
-raises ``EnqueueFailed`` so the ingest can answer 503 and let Slack deliver again later.
+Slack waits 3 s for an answer. This module retries itself, only while another whole attempt still
+fits in the budget, and otherwise raises ``EnqueueFailed`` so the ingest can answer 503 and let Slack
+deliver again later. The SQS client is the ingest's own (``ingest/aws/client.py``: no boto3 on this
+path, whose import alone would double a cold start), or boto3 where credentials are not in the
+environment.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from ingest.aws.client import (
+    SQS,
+    Api,
+    AwsError,
+    TransportError,
+    connect,
+    endpoint_url,
+    env_credentials,
+    region,
+    retryable,
+)
+from shared.config import env_float
 
-from shared.config import env, env_float
-
-# One attempt is at most connect + read timeout (botocore applies the read timeout per socket read,
-# and an SQS answer is one small read). SQS answers in tens of milliseconds; the sandbox's moto on a
+# One attempt is at most connect + read timeout (the read timeout applies per socket read, and an SQS
+# answer is one small read). SQS answers in tens of milliseconds; the sandbox's moto on a
 # loaded laptop can take longer, so both can be set (SQS_CONNECT_TIMEOUT_SECONDS, SQS_READ_TIMEOUT_SECONDS).
 CONNECT_TIMEOUT = 0.3
 READ_TIMEOUT = 0.8
@@ -27,10 +35,12 @@ DEFAULT_BUDGET_SECONDS = 2.5  # from the moment the request arrived; leaves Slac
 MAX_MESSAGE_BYTES = 1024 * 1024  # SQS's maximum; the work queue is created with it set explicitly
 
 
-# The characters SQS accepts in a message body and in string attributes; it refuses the whole message
-# for any other. JSON escapes control characters, but a noncharacter such as U+FFFF passes through
-# json.dumps as is, and attributes repeat Slack's fields raw.
-_REFUSED_BY_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a message body and in
+# string attributes, and refuses the whole message for any other character. JSON escapes control
+# characters, but a noncharacter such as U+FFFF passes through json.dumps as is, and attributes repeat
+# Slack's fields raw. Written as the (small) complement of that list: the negated class with its huge
+# ranges takes sre 10-20 ms to compile, a cost every cold start would pay.
+_REFUSED_BY_SQS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def sqs_text(text: str) -> str:
@@ -46,33 +56,24 @@ class MessageTooLarge(EnqueueFailed):
     """The message can never fit in SQS; retrying cannot help."""
 
 
-def _region() -> str:
-    return env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1"
-
-
 class WorkQueue:
-    """The SQS client, built once per container and rebuilt only if the endpoint changes (tests, sandbox)."""
+    """The SQS client, built once per container and rebuilt only if its settings change (tests, sandbox)."""
 
     def __init__(self) -> None:
-        self._client: Any = None
-        self._built_for: tuple[str, str, float, float] | None = None
+        self._client: Api | None = None
+        self._built_for: tuple[str, str, float, float, bool] | None = None
         self.attempt_seconds = CONNECT_TIMEOUT + READ_TIMEOUT
 
-    def client(self) -> Any:
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_SQS") or os.environ.get("AWS_ENDPOINT_URL", "")
-        connect = env_float("SQS_CONNECT_TIMEOUT_SECONDS", CONNECT_TIMEOUT)
-        read = env_float("SQS_READ_TIMEOUT_SECONDS", READ_TIMEOUT)
-        key = (endpoint, _region(), connect, read)
+    def client(self) -> Api:
+        connect_timeout = env_float("SQS_CONNECT_TIMEOUT_SECONDS", CONNECT_TIMEOUT)
+        read_timeout = env_float("SQS_READ_TIMEOUT_SECONDS", READ_TIMEOUT)
+        key = (endpoint_url(SQS), region(), connect_timeout, read_timeout, env_credentials() is not None)
         if self._client is None or self._built_for != key:
-            config = Config(
-                connect_timeout=connect,
-                read_timeout=read,
-                retries={"total_max_attempts": 1},  # retried here, within the budget
-                tcp_keepalive=True,
-            )
-            self._client = boto3.client("sqs", region_name=key[1], config=config)
+            if self._client is not None:
+                self._client.close()
+            self._client = connect(SQS, connect_timeout, read_timeout)
             self._built_for = key
-            self.attempt_seconds = connect + read
+            self.attempt_seconds = connect_timeout + read_timeout
         return self._client
 
     def send(self, queue_url: str, body: str, attributes: dict[str, Any], started: float) -> str:
@@ -93,12 +94,13 @@ class WorkQueue:
         while True:
             attempt += 1
             try:
-                answer = self.client().send_message(
-                    QueueUrl=queue_url, MessageBody=body, MessageAttributes=attributes
+                answer = self.client().call(
+                    "SendMessage",
+                    {"QueueUrl": queue_url, "MessageBody": body, "MessageAttributes": attributes},
                 )
-                return str(answer["MessageId"])
-            except (BotoCoreError, ClientError) as error:
-                if not _worth_retrying(error):
+                return str(answer.get("MessageId", ""))
+            except (AwsError, TransportError) as error:
+                if not retryable(error):
                     raise EnqueueFailed(_describe(error)) from error
                 backoff = min(0.05 * 2 ** (attempt - 1), 0.4)
                 if time.monotonic() + backoff + self.attempt_seconds > deadline:
@@ -106,15 +108,7 @@ class WorkQueue:
                 time.sleep(backoff)  # a pause between network attempts, not a synchronisation
 
 
-def _worth_retrying(error: Exception) -> bool:
-    if isinstance(error, ClientError):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        code = error.response.get("Error", {}).get("Code", "")
-        return status >= 500 or "Throttl" in code or code in {"RequestThrottled", "ServiceUnavailable"}
-    return True  # connection refused, timeouts, DNS: the network may come back
-
-
 def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return f"SQS {error.response.get('Error', {}).get('Code', 'error')}"
-    return error.__class__.__name__
+    if isinstance(error, AwsError):
+        return f"SQS {error.code}"
+    return str(error).split(":", 1)[0]  # the exception's class: timeout, refused, reset

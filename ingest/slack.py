@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from shared.envelope import Kind
@@ -21,28 +20,24 @@ class Malformed(ValueError):
     """The body is signed but is not a request Slack sends."""
 
 
-@dataclass(frozen=True)
-class Challenge:
+class Challenge(NamedTuple):
     challenge: str
 
 
-@dataclass(frozen=True)
-class Ignore:
+class Ignore(NamedTuple):
     reason: str
     payload: dict[str, Any]
     kind: Kind = "event"
 
 
-@dataclass(frozen=True)
-class Suggest:
+class Suggest(NamedTuple):
     """An external select (``block_suggestion``) or a legacy dialog asking for options: answered, not queued."""
 
     payload: dict[str, Any]
     kind: Kind = "interaction"
 
 
-@dataclass(frozen=True)
-class Work:
+class Work(NamedTuple):
     kind: Kind
     payload: dict[str, Any]
 

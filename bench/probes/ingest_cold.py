@@ -23,4 +23,7 @@ from ingest.handler import lambda_handler  # noqa: E402
 imported = time.perf_counter()
 answer = lambda_handler(job["event"], Context())
 acked = time.perf_counter()
-report(answer.get("statusCode"), started, read, imported, acked)
+import sys  # noqa: E402 (after the clock)
+
+sdk_loaded = "boto3" in sys.modules or "botocore" in sys.modules
+report(answer.get("statusCode"), started, read, imported, acked, sdk_loaded=sdk_loaded)

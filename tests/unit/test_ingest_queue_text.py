@@ -25,9 +25,13 @@ class RecordingClient:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    def send_message(self, **kwargs: Any) -> dict[str, str]:
-        self.sent.append(kwargs)
+    def call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        assert operation == "SendMessage"
+        self.sent.append(payload)
         return {"MessageId": "m-1"}
+
+    def close(self) -> None:
+        pass
 
 
 class RecordingQueue(WorkQueue):
