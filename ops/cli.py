@@ -28,7 +28,15 @@ def parser() -> argparse.ArgumentParser:
     )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     say.add_arguments(
-        commands.add_parser("say", help="send a signed mention, DM or slash command to the local sandbox")
+        commands.add_parser(
+            "say",
+            help="send a signed mention, DM, slash command, shortcut, modal submission or Home tab opening"
+            " to the local sandbox",
+            description="Send a request signed as Slack signs it to the local sandbox (make run) and\n"
+            "print what became of it: the bot's answer, or why there is none.",
+            epilog=say.EXAMPLES + "\n" + EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
     )
     dlq.add_arguments(
         commands.add_parser(

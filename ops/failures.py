@@ -10,11 +10,13 @@ EXIT_CODES_HELP = """\
 exit codes:
   0  done
   1  nothing to do or nothing done: an ID not in the dead-letter queue, an empty queue to redrive,
-     a declined confirmation; for `say`: the event was dead-lettered or ignored, or no reply came
-     in time
+     a declined confirmation; for `say`: the event was dead-lettered or ignored, no reply came in
+     time, the ingest refused a submission with field errors, a shortcut opened no modal or the
+     Home tab was not published
   2  usage or configuration error: an id prefix that fits several dead letters, a missing
      QUEUE_URL, DLQ_URL or STATE_TABLE, a stack without its outputs, a queue, table or stack that
-     does not exist; for `say`: no sandbox answers
+     does not exist; for `say`: no sandbox answers, --submit for a modal the bot has not opened or
+     with a --field it has no input for, --shortcut/--submit/--home against real Slack
   3  AWS unreachable or refusing: no connection, a timeout, missing, invalid or expired credentials,
      access denied
 """

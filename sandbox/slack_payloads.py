@@ -1,5 +1,5 @@
 """What Slack sends: signed requests for a mention, a direct message, a slash command, a click, a modal
-submission, a global shortcut or an external select asking for options.
+submission, a global shortcut, an external select asking for options or a Home tab being opened.
 
 A command, a click, a shortcut and a submission carry a ``trigger_id``; pass one minted by the Slack
 stand-in (``SlackStandIn.new_trigger_id()``, ``POST /sandbox/trigger_id``) when the bot is to open a
@@ -89,6 +89,14 @@ def _message(kind: dict[str, Any], text: str, channel: str, ts: str | None, **kw
     ts = ts or f"{time.time():.6f}"
     event = {**kind, "user": "U0HUMAN", "text": text, "ts": ts, "channel": channel, "event_ts": ts}
     event.update(kw.pop("extra", {}))
+    return event_callback(event, **kw)
+
+
+def app_home_opened(*, user: str = "U0HUMAN", channel: str = "D0001", tab: str = "home", **kw: Any) -> bytes:
+    """Someone opened the app's Home tab (``tab="messages"``: its Messages tab); ``channel`` is their DM
+    with the app. Slack adds the published ``view`` only once the app has published one: left out."""
+    event = {"type": "app_home_opened", "user": user, "channel": channel, "tab": tab}
+    event["event_ts"] = f"{time.time():.6f}"
     return event_callback(event, **kw)
 
 

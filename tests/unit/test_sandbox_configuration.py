@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from ops import say
+from ops import cli, say
 from sandbox import resources
 from sandbox.__main__ import options_from, parser
 from sandbox.slack_standin import BOT_USER_ID, TEAM_ID
@@ -117,14 +117,14 @@ def test_say_sends_every_kind_from_the_same_team_channel_and_bot_and_matches_a_c
     monkeypatch.setattr(
         say, "_get_json", lambda url, method="GET": {"response_url": "http://127.0.0.1:1/response/R1"}
     )
-    command = say._request(say_args("ping", command="/ops"), "http://127.0.0.1:1")
+    command = say._request(say_args("ping", command="/ops"), "http://127.0.0.1:1", {})
     form = dict(urllib.parse.parse_qsl(command.body.decode()))
     assert (form["channel_id"], form["team_id"]) == ("C0SANDBOX", TEAM_ID)
     assert (
         command.correlation_id == f"command:{form['trigger_id']}" and command.response_path == "/response/R1"
     )
-    mention = json.loads(say._request(say_args("ping"), "http://127.0.0.1:1").body)
-    direct = json.loads(say._request(say_args("ping", dm=True), "http://127.0.0.1:1").body)
+    mention = json.loads(say._request(say_args("ping"), "http://127.0.0.1:1", {}).body)
+    direct = json.loads(say._request(say_args("ping", dm=True), "http://127.0.0.1:1", {}).body)
     for event in (mention, direct):
         assert event["team_id"] == TEAM_ID
         assert event["authorizations"][0]["user_id"] == BOT_USER_ID
@@ -134,4 +134,6 @@ def test_say_sends_every_kind_from_the_same_team_channel_and_bot_and_matches_a_c
 
 
 def say_args(text: str, command: str | None = None, dm: bool = False) -> argparse.Namespace:
-    return argparse.Namespace(text=text, command=command, dm=dm)
+    return cli.parser().parse_args(
+        ["say", text, *(["--command", command] if command else []), *(["--dm"] if dm else [])]
+    )
