@@ -6,9 +6,10 @@ Routes (all on one loopback port):
   token check, the added latency and any injected fault;
 - ``/response/<id>`` (POST): a ``response_url`` minted by ``new_response_url``;
 - ``/sandbox/...``: the control API, for a stand-in in another process: ``GET messages[?since=SEQ]``,
-  ``GET health``, ``GET``/``POST channels``, ``POST faults``, ``POST delay``, ``POST reset``,
-  ``POST response_url`` (mint one, or ``{"expire": url}``), ``POST trigger_id``;
-- ``/sandbox/slow?ms=N&status=S``: a target that answers late, for the ``check`` skill and the benchmarks.
+  ``GET``/``POST channels``, ``POST faults``, ``POST reset``, ``POST response_url`` (mint one, or
+  ``{"expire": url}``), ``POST trigger_id``;
+- ``GET /sandbox/slow?ms=N&status=S``: a target that answers late, for the ``check`` skill and the
+  benchmarks.
 """
 
 from __future__ import annotations
@@ -111,8 +112,6 @@ class SlackStandIn(Workspace, FaultInjection, BackgroundServer):
         if verb == "GET" and name == "messages":
             since = int(query.get("since", "0") or 0)
             return json_reply({"ok": True, "messages": [r for r in self.calls() if r["seq"] > since]})
-        if verb == "GET" and name == "health":
-            return json_reply({"ok": True, "api_url": self.api_url})
         if verb == "GET" and name == "channels":
             return json_reply(
                 {
@@ -132,20 +131,18 @@ class SlackStandIn(Workspace, FaultInjection, BackgroundServer):
             return json_reply({"ok": True, "response_url": self.new_response_url()})
         if verb == "POST" and name == "trigger_id":
             return json_reply({"ok": True, "trigger_id": self.new_trigger_id()})
-        if verb == "POST" and name in ("faults", "channels", "delay"):
+        if verb == "POST" and name in ("faults", "channels"):
             if not isinstance(body, dict):
                 raise ApiError("invalid_json", 400)
             if name == "faults":
                 self.configure_faults(body)
-            elif name == "channels":
+            else:
                 if "missing" in body:
                     self.missing_channels = set(_str_list(body["missing"]))
                 if "not_in" in body:
                     self.not_in_channels = set(_str_list(body["not_in"]))
                 if "users_not_in" in body:
                     self.users_not_in_channels = set(_str_list(body["users_not_in"]))
-            else:
-                self.delay_seconds = float(body.get("seconds", 0))
             return json_reply({"ok": True})
         raise ApiError("unknown_control", 404)
 
@@ -181,9 +178,6 @@ class _Handler(QuietHandler):
     def do_POST(self) -> None:
         self._dispatch("POST")
 
-    def do_HEAD(self) -> None:
-        self._dispatch("HEAD")
-
     def _dispatch(self, verb: str) -> None:
         standin = self.server.owner
         parts = urlsplit(self.path)
@@ -198,8 +192,8 @@ class _Handler(QuietHandler):
             self._api(standin, path, query, raw)
         elif path.startswith("/response/") and verb == "POST":
             self._response_url(standin, path, raw)
-        elif path == "/sandbox/slow" and verb in ("GET", "HEAD", "POST"):
-            self._slow(query, head=verb == "HEAD")
+        elif path == "/sandbox/slow" and verb == "GET":
+            self._slow(query)
         elif path.startswith("/sandbox/") and verb in ("GET", "POST"):
             body: Any = None
             if raw:
@@ -217,7 +211,7 @@ class _Handler(QuietHandler):
         elif path.startswith(("/api/", "/response/", "/sandbox/")):
             self._send(text_reply("method_not_allowed", 405, ok=False))
         else:
-            self._send(text_reply("not_found", 404, ok=False), head=verb == "HEAD")
+            self._send(text_reply("not_found", 404, ok=False))
 
     # -- endpoints ---------------------------------------------------------------------------------
 
@@ -270,7 +264,7 @@ class _Handler(QuietHandler):
         )
         self._finish("response_url", None, path, args, reply)
 
-    def _slow(self, query: dict[str, str], *, head: bool) -> None:
+    def _slow(self, query: dict[str, str]) -> None:
         try:
             ms = min(max(int(query.get("ms", "0") or 0), 0), 120_000)
             status = int(query.get("status", "200") or 200)
@@ -280,7 +274,7 @@ class _Handler(QuietHandler):
             return
         if ms:
             time.sleep(ms / 1000)
-        self._send(text_reply(f"slow {ms} ms", status, ok=status < 400), head=head)
+        self._send(text_reply(f"slow {ms} ms", status, ok=status < 400))
 
     # -- I/O ---------------------------------------------------------------------------------------
 
@@ -309,7 +303,7 @@ class _Handler(QuietHandler):
             raise ValueError("bad Content-Length")
         return self.rfile.read(length) if length else b""
 
-    def _send(self, reply: Reply, *, head: bool = False) -> None:
+    def _send(self, reply: Reply) -> None:
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
@@ -317,8 +311,7 @@ class _Handler(QuietHandler):
             for name, value in reply.headers:
                 self.send_header(name, value)
             self.end_headers()
-            if not head:
-                self.wfile.write(reply.body)
+            self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
