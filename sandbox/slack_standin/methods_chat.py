@@ -1,4 +1,4 @@
-"""The Web API's message methods (chat.postMessage, chat.update, chat.postEphemeral, reactions.add) and
+"""The Web API's message methods (chat.postMessage, chat.update, chat.postEphemeral) and
 posts to a ``response_url``, with Slack's required arguments and refusals."""
 
 from __future__ import annotations
@@ -67,13 +67,6 @@ def _post_ephemeral(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"message_ts": s.next_ts()}
 
 
-def _reactions_add(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    s.check_channel(args)
-    if not args.get("name"):
-        raise ApiError("invalid_name")
-    return {}
-
-
 def post_to_response_url(s: Workspace, response_id: str, body: Any) -> Reply:
     """A post to a minted ``response_url``: Slack answers it in plain text, a refusal with the bare code."""
     with s.lock:
@@ -102,5 +95,4 @@ METHODS = {
     "chat.postMessage": _post_message,
     "chat.update": _update,
     "chat.postEphemeral": _post_ephemeral,
-    "reactions.add": _reactions_add,
 }
