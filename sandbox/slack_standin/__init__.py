@@ -24,13 +24,13 @@ readable lines), ``wire.py`` (answers and refusals), ``__main__.py`` (``python -
 from sandbox.slack_standin.limits import MAX_VIEW_BLOCKS, message_refusal
 from sandbox.slack_standin.printing import format_reply
 from sandbox.slack_standin.server import SlackStandIn
+from sandbox.slack_standin.wire import Record
 from sandbox.slack_standin.workspace import (
     BOT_ID,
     BOT_USER_ID,
     HUMAN_ID,
     TEAM_ID,
     TRIGGER_TTL_SECONDS,
-    Record,
     is_reply,
 )
 

@@ -9,7 +9,7 @@ import threading
 
 from sandbox.slack_standin.printing import format_reply
 from sandbox.slack_standin.server import SlackStandIn
-from sandbox.slack_standin.workspace import Record
+from sandbox.slack_standin.wire import Record
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -153,11 +153,10 @@ def _text_objects(node: Any, at: str) -> Iterable[tuple[dict[str, Any], str]]:
 
 MAX_VIEW_BLOCKS = 100
 """A Home tab or a modal holds at most 100 blocks (a message 50)."""
-VIEW_TITLE_LIMIT = 24
-VIEW_BLOCKS_LIMIT = 100
-VIEW_CALLBACK_ID_LIMIT = 255
-VIEW_PRIVATE_METADATA_LIMIT = 3000
-VIEW_EXTERNAL_ID_LIMIT = 255
+_VIEW_TITLE_LIMIT = 24
+_VIEW_CALLBACK_ID_LIMIT = 255
+_VIEW_PRIVATE_METADATA_LIMIT = 3000
+_VIEW_EXTERNAL_ID_LIMIT = 255
 _VIEW_BUTTON_LIMIT = 24  # submit and close labels, like the title
 _INPUT_LABEL_LIMIT = 2000
 _SELECT_OPTIONS_LIMIT = 100
@@ -178,18 +177,18 @@ def _view_errors(view: dict[str, Any], kinds: tuple[str, ...]) -> Iterable[str]:
         title = view.get("title")
         if not (isinstance(title, dict) and title.get("type") == "plain_text" and title.get("text")):
             yield "must provide a plain_text title [json-pointer:/view/title]"
-        yield from _text_too_long(title, VIEW_TITLE_LIMIT, "/view/title")
+        yield from _text_too_long(title, _VIEW_TITLE_LIMIT, "/view/title")
         yield from _text_too_long(view.get("submit"), _VIEW_BUTTON_LIMIT, "/view/submit")
         yield from _text_too_long(view.get("close"), _VIEW_BUTTON_LIMIT, "/view/close")
-    yield from _too_long(view.get("callback_id"), VIEW_CALLBACK_ID_LIMIT, "/view/callback_id")
-    yield from _too_long(view.get("private_metadata"), VIEW_PRIVATE_METADATA_LIMIT, "/view/private_metadata")
-    yield from _too_long(view.get("external_id"), VIEW_EXTERNAL_ID_LIMIT, "/view/external_id")
+    yield from _too_long(view.get("callback_id"), _VIEW_CALLBACK_ID_LIMIT, "/view/callback_id")
+    yield from _too_long(view.get("private_metadata"), _VIEW_PRIVATE_METADATA_LIMIT, "/view/private_metadata")
+    yield from _too_long(view.get("external_id"), _VIEW_EXTERNAL_ID_LIMIT, "/view/external_id")
     blocks = view.get("blocks")
     if not isinstance(blocks, list):
         yield "must provide an array [json-pointer:/view/blocks]"
         return
-    if len(blocks) > VIEW_BLOCKS_LIMIT:
-        yield _too_many(VIEW_BLOCKS_LIMIT, "/view/blocks")
+    if len(blocks) > MAX_VIEW_BLOCKS:
+        yield _too_many(MAX_VIEW_BLOCKS, "/view/blocks")
     has_inputs = any(isinstance(block, dict) and block.get("type") == "input" for block in blocks)
     if has_inputs and view["type"] == "modal" and not view.get("submit"):
         yield "must provide submit when the view has input blocks [json-pointer:/view/submit]"

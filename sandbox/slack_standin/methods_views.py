@@ -17,14 +17,7 @@ __all__ = ["METHODS"]
 
 
 def _views_open(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    trigger_id, view = _trigger_arg(args), _view_arg(args)
-    check_view(view, kinds=("modal",))
-    with s.lock:
-        s.view_store.exchange(trigger_id, time.monotonic())
-        return {"view": s.view_store.show(view)}
-
-
-def _views_push(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+    """views.open, and views.push too: the stand-in keeps no stack of modals, so both show a new view."""
     trigger_id, view = _trigger_arg(args), _view_arg(args)
     check_view(view, kinds=("modal",))
     with s.lock:
@@ -105,7 +98,7 @@ def _json_argument(value: Any) -> Any:
 
 METHODS = {
     "views.open": _views_open,
-    "views.push": _views_push,
+    "views.push": _views_open,
     "views.update": _views_update,
     "views.publish": _views_publish,
 }

@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["format_reply", "summary"]
+from sandbox.slack_standin.wire import Record
 
-Record = dict[str, Any]
+__all__ = ["format_reply", "summary"]
 
 
 def format_reply(record: Record) -> str:

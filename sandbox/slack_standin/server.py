@@ -24,8 +24,8 @@ from urllib.parse import parse_qsl, urlsplit
 from sandbox.serving import BackgroundServer, LoopbackServer, QuietHandler
 from sandbox.slack_standin import methods_chat, methods_people, methods_views
 from sandbox.slack_standin.faults import FaultInjection, check_status
-from sandbox.slack_standin.wire import ApiError, Reply, decoded, json_reply, text_reply
-from sandbox.slack_standin.workspace import Record, Workspace
+from sandbox.slack_standin.wire import ApiError, Record, Reply, decoded, json_reply, text_reply
+from sandbox.slack_standin.workspace import Workspace
 
 __all__ = ["SlackStandIn"]
 

@@ -1,4 +1,4 @@
-"""What the stand-in puts on the wire: an answer (``Reply``) and Slack's refusals (``ApiError``)."""
+"""What goes over the wire: an answer (``Reply``), Slack's refusals (``ApiError``), and the record of a call."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ApiError", "Reply", "decoded", "json_reply", "text_reply"]
+__all__ = ["ApiError", "Record", "Reply", "decoded", "json_reply", "text_reply"]
+
+Record = dict[str, Any]
+"""One call the stand-in served: ``seq``, ``kind``, ``method``, ``path``, ``args``, ``status``, ``ok``, ``error``,
+``at``, ``response``."""
 
 
 class ApiError(Exception):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.slack_standin.printing import summary
-from sandbox.slack_standin.wire import ApiError
+from sandbox.slack_standin.wire import ApiError, Record
 
 __all__ = [
     "BOT_ID",
@@ -29,14 +29,11 @@ __all__ = [
     "RESPONSE_URL_USES",
     "TEAM_ID",
     "TRIGGER_TTL_SECONDS",
-    "Record",
     "ResponseUrl",
     "ViewStore",
     "Workspace",
     "is_reply",
 ]
-
-Record = dict[str, Any]
 
 TEAM_ID = "T0STANDIN"
 BOT_USER_ID = "U0BOT"
