@@ -16,9 +16,9 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ingest import answers, signature
+from ingest.classify import Challenge, Enqueue, Ignore, Malformed, Suggest, classify, is_ssl_check
 from ingest.http import HttpRequest, HttpResponse
 from ingest.queue import MAX_MESSAGE_BYTES, EnqueueFailed, MessageTooLarge, WorkQueue
-from ingest.slack import Challenge, Ignore, Malformed, Suggest, Work, classify, is_ssl_check
 from shared import envelope, modals
 from shared.config import env
 
@@ -26,7 +26,7 @@ NO_RETRY = {"X-Slack-No-Retry": "1"}  # Slack will not send again what can never
 DEFAULT_MODAL_COMMANDS = "/incident"
 
 
-class Outcome:
+class RequestOutcome:
     """What happened to one request: the HTTP answer and the fields of its log line."""
 
     __slots__ = ("fields", "level", "outcome", "response")
@@ -44,7 +44,7 @@ class Outcome:
         self.level = level
 
 
-class Settings(NamedTuple):
+class IngestSettings(NamedTuple):
     signing_secrets: list[str]
     queue_url: str
     command_ack: str = ""
@@ -55,26 +55,28 @@ class Settings(NamedTuple):
 
 def handle(
     request: HttpRequest,
-    settings: Settings,
+    settings: IngestSettings,
     queue: WorkQueue,
     *,
     now: Callable[[], float] = time.time,
     started: float | None = None,
-) -> Outcome:
+) -> RequestOutcome:
     started = time.monotonic() if started is None else started
     if not request.method:
         return _bad_request(request.malformed or "no HTTP method in the Lambda event")
     if request.method != "POST":
-        return Outcome(HttpResponse.text(405, "method not allowed", {"Allow": "POST"}), "rejected_method")
+        return RequestOutcome(
+            HttpResponse.text(405, "method not allowed", {"Allow": "POST"}), "rejected_method"
+        )
     if request.malformed:
         return _bad_request(request.malformed)
     if len(request.body) > MAX_MESSAGE_BYTES:
-        return Outcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large")
+        return RequestOutcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large")
     if is_ssl_check(request.body, request.header("content-type") or ""):
-        return Outcome(HttpResponse(200), "ignored_ssl_check")
+        return RequestOutcome(HttpResponse(200), "ignored_ssl_check")
     if not settings.signing_secrets:
         # Misconfiguration, not the request's fault: 500 so that Slack keeps the event and retries.
-        return Outcome(
+        return RequestOutcome(
             HttpResponse.text(500, "not configured"), "error_no_signing_secret", level=logging.ERROR
         )
     refused = signature.check(
@@ -85,13 +87,15 @@ def handle(
         now(),
     )
     if refused:
-        return Outcome(HttpResponse.text(401, "invalid signature", NO_RETRY), f"rejected_signature_{refused}")
+        return RequestOutcome(
+            HttpResponse.text(401, "invalid signature", NO_RETRY), f"rejected_signature_{refused}"
+        )
     try:
         decision = classify(request.body, request.header("content-type") or "")
     except Malformed as error:
         return _bad_request(str(error))
     if isinstance(decision, Challenge):
-        return Outcome(HttpResponse.json(200, {"challenge": decision.challenge}), "url_verification")
+        return RequestOutcome(HttpResponse.json(200, {"challenge": decision.challenge}), "url_verification")
     kind = decision.kind
     summary = envelope.summary(kind, decision.payload)
     fields: dict[str, Any] = dict(summary)
@@ -100,27 +104,27 @@ def handle(
         fields["correlation_id"] = key
     fields.update(_retry_fields(request))
     if isinstance(decision, Ignore):
-        return Outcome(HttpResponse(200), f"ignored_{decision.reason}", fields)
+        return RequestOutcome(HttpResponse(200), f"ignored_{decision.reason}", fields)
     if isinstance(decision, Suggest):
-        return Outcome(
+        return RequestOutcome(
             HttpResponse.json(200, settings.suggest(decision.payload)), "answered_suggestion", fields
         )
     field_errors = answers.view_errors(decision.payload) if decision.kind == "interaction" else None
     if field_errors:  # Slack shows them under the inputs; the person corrects them and submits again
-        return Outcome(HttpResponse.json(200, field_errors), "rejected_view_errors", fields)
+        return RequestOutcome(HttpResponse.json(200, field_errors), "rejected_view_errors", fields)
     return _enqueue(decision, summary, request, settings, queue, fields, now(), started)
 
 
 def _enqueue(
-    work: Work,
+    work: Enqueue,
     summary: dict[str, str],
     request: HttpRequest,
-    settings: Settings,
+    settings: IngestSettings,
     queue: WorkQueue,
     fields: dict[str, Any],
     received_at: float,
     started: float,
-) -> Outcome:
+) -> RequestOutcome:
     if not settings.queue_url:
         return _not_queued(work, HttpResponse.text(500, "not configured"), "error_no_queue_url", fields)
     message = envelope.build(
@@ -140,33 +144,39 @@ def _enqueue(
         )
     except MessageTooLarge as error:
         fields["error"] = str(error)
-        return Outcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large", fields)
+        return RequestOutcome(HttpResponse.text(413, "too large", NO_RETRY), "rejected_too_large", fields)
     except EnqueueFailed as error:
         fields["error"] = str(error)
         return _not_queued(work, HttpResponse.text(503, "queue unavailable"), "enqueue_failed", fields)
     if work.kind == "command" and settings.command_ack and not _opens_a_modal(work.payload, settings):
-        return Outcome(HttpResponse.json(200, answers.ephemeral(settings.command_ack)), "queued", fields)
-    return Outcome(HttpResponse(200), "queued", fields)
+        return RequestOutcome(
+            HttpResponse.json(200, answers.ephemeral(settings.command_ack)), "queued", fields
+        )
+    return RequestOutcome(HttpResponse(200), "queued", fields)
 
 
-def _opens_a_modal(command: dict[str, Any], settings: Settings) -> bool:
+def _opens_a_modal(command: dict[str, Any], settings: IngestSettings) -> bool:
     return str(command.get("command", "")).lower() in settings.modal_commands
 
 
-def _not_queued(work: Work, retry_later: HttpResponse, outcome: str, fields: dict[str, Any]) -> Outcome:
+def _not_queued(
+    work: Enqueue, retry_later: HttpResponse, outcome: str, fields: dict[str, Any]
+) -> RequestOutcome:
     """The queue did not take ``work``: an error in the log either way, so that alarms see it.
 
     Slack delivers an event again after a 5xx. It never delivers a slash command or an interaction
     again, and shows a 5xx to the user as a bare "dispatch_failed": those get a 200 that says to retry.
     """
     if work.kind == "event":
-        return Outcome(retry_later, outcome, fields, logging.ERROR)
+        return RequestOutcome(retry_later, outcome, fields, logging.ERROR)
     apology = answers.could_not_queue(work.kind, work.payload)
-    return Outcome(HttpResponse.json(200, apology), outcome, fields, logging.ERROR)
+    return RequestOutcome(HttpResponse.json(200, apology), outcome, fields, logging.ERROR)
 
 
-def _bad_request(reason: str) -> Outcome:
-    return Outcome(HttpResponse.text(400, "bad request", NO_RETRY), "rejected_malformed", {"error": reason})
+def _bad_request(reason: str) -> RequestOutcome:
+    return RequestOutcome(
+        HttpResponse.text(400, "bad request", NO_RETRY), "rejected_malformed", {"error": reason}
+    )
 
 
 def _retry_fields(request: HttpRequest) -> dict[str, Any]:
@@ -181,8 +191,8 @@ def _retry_fields(request: HttpRequest) -> dict[str, Any]:
     return fields
 
 
-def settings_from_env(signing_secret: str) -> Settings:
-    return Settings(
+def settings_from_env(signing_secret: str) -> IngestSettings:
+    return IngestSettings(
         signing_secrets=signature.parse_secrets(signing_secret),
         queue_url=env("QUEUE_URL"),
         command_ack=env("SLASH_COMMAND_ACK", "Working on it…"),

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from ingest.classify import Enqueue, Malformed, classify
 from ingest.queue import WorkQueue
-from ingest.slack import Malformed, Work, classify
 from shared import envelope
 
 SQS_ALLOWED = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
@@ -82,7 +82,7 @@ def test_lone_surrogates_from_json_escapes_are_replaced_where_the_body_is_read()
     )
     raw += b' "user": "U\\uDC00", "list": ["\\ud83d\\ude00", {"k\\udfff": "\\\\ud83d"}]}}'
     decision = classify(raw, "application/json")
-    assert isinstance(decision, Work)
+    assert isinstance(decision, Enqueue)
     event = decision.payload["event"]
     assert event["text"] == "a \ufffd" and event["user"] == "U\ufffd"
     assert event["list"] == [
@@ -100,7 +100,7 @@ def deeply_nested(depth: int) -> bytes:
 
 def test_deep_json_has_its_lone_surrogates_replaced_without_recursion() -> None:
     decision = classify(deeply_nested(950), "application/json")
-    assert isinstance(decision, Work)
+    assert isinstance(decision, Enqueue)
     assert decision.payload["event"]["text"] == "\ufffd"
     deep = decision.payload["event"]["deep"]
     while isinstance(deep, list):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ingest.app import Settings, handle
+from ingest.app import IngestSettings, handle
 from ingest.http import HttpRequest
 from ingest.queue import WorkQueue
 from tests.support import slack_requests as sr
@@ -29,7 +29,7 @@ def test_a_plugged_in_suggester_answers_with_its_options_for_the_typed_value() -
         names = [name for name in ("payments", "search") if name.startswith(payload["value"])]
         return {"options": [{"text": {"type": "plain_text", "text": n}, "value": n} for n in names]}
 
-    settings = Settings(signing_secrets=[sr.SECRET], queue_url="https://sqs/q", suggest=services)
+    settings = IngestSettings(signing_secrets=[sr.SECRET], queue_url="https://sqs/q", suggest=services)
     payload = {
         "type": "block_suggestion",
         "action_id": "incident:service",
@@ -46,7 +46,7 @@ def test_a_plugged_in_suggester_answers_with_its_options_for_the_typed_value() -
 
 
 def test_without_a_suggester_the_answer_is_an_empty_list() -> None:
-    settings = Settings(signing_secrets=[sr.SECRET], queue_url="https://sqs/q")
+    settings = IngestSettings(signing_secrets=[sr.SECRET], queue_url="https://sqs/q")
     payload = {"type": "dialog_suggestion", "name": "service", "value": "x", "callback_id": "d"}
     outcome = handle(signed(sr.interaction(payload)), settings, NoQueue())
     assert (outcome.response.status, json.loads(outcome.response.body)) == (200, {"options": []})

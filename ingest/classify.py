@@ -37,12 +37,12 @@ class Suggest(NamedTuple):
     kind: Kind = "interaction"
 
 
-class Work(NamedTuple):
+class Enqueue(NamedTuple):
     kind: Kind
     payload: dict[str, Any]
 
 
-Decision = Challenge | Ignore | Suggest | Work
+Decision = Challenge | Ignore | Suggest | Enqueue
 SUGGESTIONS = frozenset({"block_suggestion", "dialog_suggestion"})
 
 
@@ -74,7 +74,7 @@ def classify(body: bytes, content_type: str = "") -> Decision:
     if "command" in form:
         if not form["command"].startswith("/"):
             raise Malformed("a slash command must start with /")
-        return Work("command", form)
+        return Enqueue("command", form)
     raise Malformed("neither an Events API body, a slash command nor an interaction payload")
 
 
@@ -94,7 +94,7 @@ def _classify_events_api(body: dict[str, Any]) -> Decision:
         raise Malformed("event_callback without an event")
     # Slack always sends an event_id; without one the worker still dedupes a message by (channel, ts).
     reason = _from_a_bot(body)
-    return Ignore(reason, body) if reason else Work("event", body)
+    return Ignore(reason, body) if reason else Enqueue("event", body)
 
 
 def _from_a_bot(body: dict[str, Any]) -> str | None:
@@ -135,7 +135,7 @@ def _classify_interaction(payload: dict[str, Any]) -> Decision:
         raise Malformed("interaction payload without a type")
     if payload["type"] in SUGGESTIONS:
         return Suggest(payload)
-    return Work("interaction", payload)
+    return Enqueue("interaction", payload)
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
