@@ -29,7 +29,6 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from worker import aws
 from worker.errors import Transient
 
 REPEAT_WINDOW_SECONDS = 300.0  # repeats within 5 minutes of the post are merged into it
@@ -78,13 +77,9 @@ class Posted:
 
 
 class AlarmMessages:
-    def __init__(self, table: str, client: Any | None = None) -> None:
+    def __init__(self, table: str, client: Any) -> None:
         self.table = table
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client if self._client is not None else aws.client("dynamodb")
+        self.client = client  # boto3's DynamoDB client
 
     def claim(self, alarm_name: str, message_id: str, lease_seconds: float) -> Claim:
         """One conditional write: the lease on the alarm's message, or why not (a duplicate, or busy)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from shared import envelope as schema
 from shared.log import get_logger, log, redact
-from worker import aws, retry, route, slack
+from worker import retry, route, slack
 from worker.envelope import Envelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
 from worker.pace import ChannelTurns
@@ -31,12 +31,15 @@ MIN_START_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class Settings:
+    """What every record needs, built once per container by ``worker.handler``."""
+
     bot_token: str
     dlq_url: str
-    state: StateTable | None
+    queue_url: str
+    state: StateTable | None  # with its DynamoDB client
+    sqs: Any  # the boto3 client for visibility changes and dead letters
     concurrency: int = 10
     min_start_seconds: float = MIN_START_SECONDS
-    queue_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,7 @@ def _hide(record: dict[str, Any], seconds: int, settings: Settings) -> None:
     if not settings.queue_url or not isinstance(receipt, str):
         return
     try:
-        aws.client("sqs").change_message_visibility(
+        settings.sqs.change_message_visibility(
             QueueUrl=settings.queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds
         )
     except Exception:  # without it the queue's own visibility timeout applies: later, never lost
@@ -226,7 +229,7 @@ def _dead_letter(
         return Outcome(message_id, "failed", f"{error.reason} (and DLQ_URL is not configured)")
     original = _attributes(record)
     try:
-        aws.client("sqs").send_message(
+        settings.sqs.send_message(
             QueueUrl=settings.dlq_url,
             MessageBody=_body_to_keep(record),
             MessageAttributes=schema.dead_letter_attributes(

@@ -178,7 +178,7 @@ def test_the_same_notification_delivered_twice_at_once_is_posted_once(alarm_path
 
 def test_a_notification_waits_while_another_of_the_same_alarm_is_being_posted(alarm_path: AlarmPath) -> None:
     """Another invocation holds the alarm's lease (it is posting, or died doing so): this one waits for it."""
-    held = alarm_messages.AlarmMessages(alarm_path.aws.resources.table).claim(
+    held = alarm_messages.AlarmMessages(alarm_path.aws.resources.table, alarm_path.aws.dynamodb).claim(
         "slackbot-queue-age", "another-notification", lease_seconds=1.0
     )
     assert held.won

@@ -10,6 +10,7 @@ import worker.batch
 from tests.support import slack_requests as sr
 from tests.support.moto_server import free_port
 from tests.support.pipeline import Pipeline
+from worker import container
 
 
 def _channels(pipeline: Pipeline) -> list[str]:
@@ -67,10 +68,12 @@ def test_dynamodb_unreachable_nothing_is_acted_on_then_all_succeed(
     for n in range(3):
         pipeline.post(sr.mention("<@UBOT> ping", channel=f"C0NODB{n}"))
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    container.reset()  # the worker builds its clients once per container: a new one sees the new endpoint
     invocation = pipeline.run_worker()
     assert invocation is not None and len(invocation.failed) == len(invocation.records) > 0
     assert pipeline.replies() == []
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    container.reset()
     pipeline.drain()
     assert _channels(pipeline) == ["C0NODB0", "C0NODB1", "C0NODB2"]
 

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from shared.config import env, env_bool
+from worker import aws
 from worker.mrkdwn import escape
 from worker.skills import Ask, Reply, Skill
 from worker.state import StateTable
@@ -65,7 +66,7 @@ def _rate_limited(ask: Ask) -> Reply | None:
         return None
     key = f"ratelimit:check:{ask.team or '-'}:{ask.user or '-'}"
     now = time.time()
-    if StateTable(table).count(key, RATE_LIMIT_WINDOW_SECONDS, now=now) <= RATE_LIMIT:
+    if StateTable(table, aws.client("dynamodb")).count(key, RATE_LIMIT_WINDOW_SECONDS, now=now) <= RATE_LIMIT:
         return None
     minutes = math.ceil((RATE_LIMIT_WINDOW_SECONDS - now % RATE_LIMIT_WINDOW_SECONDS) / 60)
     return Reply(
