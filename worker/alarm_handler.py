@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from shared.config import env
 from shared.log import get_logger, log, redact
 from worker import alarms, aws, deadletters, slack
-from worker.alarm_messages import AlarmMessages, Claim, Message, Posted
+from worker.alarm_messages import AlarmClaim, AlarmMessages, Message, Posted
 from worker.container import PerContainer
 from worker.errors import Permanent, Transient
 
@@ -44,7 +44,7 @@ GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_close
 
 
 @dataclass(frozen=True)
-class Settings:
+class AlarmSettings:
     """Built once per container (``worker.container``), on the function's first invocation."""
 
     ops_channel: str
@@ -55,7 +55,7 @@ class Settings:
     sqs: Any  # the boto3 client that reads the depths
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls) -> AlarmSettings:
         table = env("STATE_TABLE")
         queues = {"work queue": env("QUEUE_URL"), "dead-letter queue": env("DLQ_URL")}
         return cls(
@@ -68,7 +68,7 @@ class Settings:
         )
 
 
-container_settings = PerContainer(Settings.from_env)
+container_settings = PerContainer(AlarmSettings.from_env)
 
 
 class AlarmNotPosted(Exception):
@@ -101,7 +101,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     return {"outcomes": outcomes}
 
 
-def handle(record: dict[str, Any], settings: Settings, deadline: float) -> str:
+def handle(record: dict[str, Any], settings: AlarmSettings, deadline: float) -> str:
     """Post, update or drop one SNS record; returns the outcome, raises when it must be retried."""
     alarm = alarms.from_notification(record.get("Sns"))
     if alarm is None:
@@ -139,7 +139,7 @@ def handle(record: dict[str, Any], settings: Settings, deadline: float) -> str:
     return outcome
 
 
-def _claim(messages: AlarmMessages, alarm: alarms.Alarm, deadline: float) -> Claim:
+def _claim(messages: AlarmMessages, alarm: alarms.Alarm, deadline: float) -> AlarmClaim:
     """The lease on the alarm's message; another notification of the same alarm holding it is waited for."""
     message_id = alarm.notification_id or f"{alarm.name}@{alarm.since}"
     while True:
@@ -152,7 +152,7 @@ def _claim(messages: AlarmMessages, alarm: alarms.Alarm, deadline: float) -> Cla
         time.sleep(BUSY_WAIT_SECONDS)
 
 
-def _post(alarm: alarms.Alarm, current: Message, settings: Settings, deadline: float) -> Posted:
+def _post(alarm: alarms.Alarm, current: Message, settings: AlarmSettings, deadline: float) -> Posted:
     """Update the alarm's message when this is a repeat within the window, else post a new one."""
     if not settings.bot_token:
         raise Permanent("slack error: not_authed (SLACK_BOT_TOKEN is not set)")

@@ -53,7 +53,7 @@ class Message:
 
 
 @dataclass(frozen=True)
-class Claim:
+class AlarmClaim:
     key: str
     message_id: str
     outcome: Literal["won", "duplicate", "busy"]
@@ -81,7 +81,7 @@ class AlarmMessages:
         self.table = table
         self.client = client  # boto3's DynamoDB client
 
-    def claim(self, alarm_name: str, message_id: str, lease_seconds: float) -> Claim:
+    def claim(self, alarm_name: str, message_id: str, lease_seconds: float) -> AlarmClaim:
         """One conditional write: the lease on the alarm's message, or why not (a duplicate, or busy)."""
         key = f"alarm:{alarm_name}"
         now = time.time()
@@ -108,10 +108,10 @@ class AlarmMessages:
             handled = (
                 message_id in message.recent_ids or refused.item.get("lease_owner", {}).get("S") == message_id
             )
-            return Claim(key, message_id, "duplicate" if handled else "busy", message)
-        return Claim(key, message_id, "won", _message(answer.get("Attributes") or {}))
+            return AlarmClaim(key, message_id, "duplicate" if handled else "busy", message)
+        return AlarmClaim(key, message_id, "won", _message(answer.get("Attributes") or {}))
 
-    def settle(self, claim: Claim, posted: Posted) -> None:
+    def settle(self, claim: AlarmClaim, posted: Posted) -> None:
         """One write: the message as it now stands, this notification remembered, the lease given back."""
         ids = [*claim.message.recent_ids, claim.message_id][-KEPT_IDS:]
         self._release_if_mine(
@@ -131,12 +131,12 @@ class AlarmMessages:
             names={"#count": "count"},  # COUNT is a DynamoDB reserved word
         )
 
-    def release(self, claim: Claim) -> None:
+    def release(self, claim: AlarmClaim) -> None:
         """The post failed: the next delivery (Lambda's retry) or another notification may go ahead."""
         self._release_if_mine(claim, "REMOVE lease_owner, lease_until", {})
 
     def _release_if_mine(
-        self, claim: Claim, update: str, values: dict[str, Any], names: dict[str, str] | None = None
+        self, claim: AlarmClaim, update: str, values: dict[str, Any], names: dict[str, str] | None = None
     ) -> None:
         try:
             self._call(

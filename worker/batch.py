@@ -19,7 +19,7 @@ from typing import Any
 
 from shared.log import get_logger, log, redact
 from worker import deadletters, replies, retry, route, slack
-from worker.envelope import Envelope, read
+from worker.envelope import QueuedEnvelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
 from worker.pace import ChannelTurns
 from worker.state import Claim, StateTable
@@ -31,7 +31,7 @@ MIN_START_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
-class Settings:
+class WorkerSettings:
     """What every record needs, built once per container by ``worker.handler``."""
 
     bot_token: str
@@ -44,7 +44,7 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RecordOutcome:
     message_id: str
     outcome: str  # answered | duplicate | ignored | dead_lettered | failed | not_started
     reason: str = ""
@@ -57,7 +57,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Work:
+class RecordWork:
     """What one record asks for once it is read: its ids, how to answer, and where the answer goes."""
 
     key: str  # the state-table id claimed before acting (see shared.envelope.dedupe_key)
@@ -71,7 +71,9 @@ class Work:
 Turn = Callable[[str], None]
 
 
-def process_batch(records: list[dict[str, Any]], deadline: float, settings: Settings) -> list[Outcome]:
+def process_batch(
+    records: list[dict[str, Any]], deadline: float, settings: WorkerSettings
+) -> list[RecordOutcome]:
     if not records:
         return []
     workers = max(1, min(settings.concurrency, len(records)))
@@ -91,20 +93,20 @@ def _turn(turns: ChannelTurns, index: int, deadline: float) -> Turn:
     return lambda channel: turns.wait_turn(index, channel, deadline)
 
 
-def _finisher(turns: ChannelTurns, index: int) -> Callable[[Future[Outcome]], None]:
+def _finisher(turns: ChannelTurns, index: int) -> Callable[[Future[RecordOutcome]], None]:
     return lambda _: turns.finished(index)
 
 
 def process_record(
-    record: dict[str, Any], deadline: float, settings: Settings, turn: Turn | None = None
-) -> Outcome:
+    record: dict[str, Any], deadline: float, settings: WorkerSettings, turn: Turn | None = None
+) -> RecordOutcome:
     message_id = str(record.get("messageId", "")) if isinstance(record, dict) else ""
     started = time.monotonic()
     try:
         outcome = _process(record, message_id, deadline, settings, turn)
     except Exception as error:  # a bug must not fail the batch: this record alone is retried
         logger.exception("record crashed", extra={"fields": {"message_id": message_id}})
-        outcome = Outcome(message_id, "failed", f"unexpected {error.__class__.__name__}")
+        outcome = RecordOutcome(message_id, "failed", f"unexpected {error.__class__.__name__}")
         retry.come_back_later(settings.sqs, settings.queue_url, record, None)
     log(
         logger,
@@ -119,12 +121,12 @@ def process_record(
 
 
 def _process(
-    record: dict[str, Any], message_id: str, deadline: float, settings: Settings, turn: Turn | None
-) -> Outcome:
+    record: dict[str, Any], message_id: str, deadline: float, settings: WorkerSettings, turn: Turn | None
+) -> RecordOutcome:
     if deadline - time.monotonic() < settings.min_start_seconds:
         # Not a failure of the record: it comes back at once for the next invocation.
         retry.come_back_now(settings.sqs, settings.queue_url, record)
-        return Outcome(message_id, "not_started", "too little time left in this invocation")
+        return RecordOutcome(message_id, "not_started", "too little time left in this invocation")
     raw = record.get("body") if isinstance(record, dict) else None
     body = raw if isinstance(raw, str) else ""
     try:
@@ -134,23 +136,23 @@ def _process(
     job = route.plan(envelope, deadline, slack.web_client(settings.bot_token, deadline))
     key = envelope.dedupe_key() or f"sqs:{message_id}"
     if isinstance(job, route.Ignored):
-        return Outcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", key)
-    work = Work(key, job.run, job.destination, _what(envelope), job.ask.slack_time)
+        return RecordOutcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", key)
+    work = RecordWork(key, job.run, job.destination, _what(envelope), job.ask.slack_time)
     return _claim_and_act(work, record, message_id, deadline, settings, turn)
 
 
 def _claim_and_act(
-    work: Work,
+    work: RecordWork,
     record: dict[str, Any],
     message_id: str,
     deadline: float,
-    settings: Settings,
+    settings: WorkerSettings,
     turn: Turn | None = None,
-) -> Outcome:
+) -> RecordOutcome:
     correlation_id = work.key
     state = settings.state
     if state is None:
-        return Outcome(
+        return RecordOutcome(
             message_id,
             "failed",
             "STATE_TABLE is not configured: nothing is acted on unclaimed",
@@ -160,21 +162,21 @@ def _claim_and_act(
         claim = state.claim(work.key, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0))
     except Transient as error:
         retry.come_back_later(settings.sqs, settings.queue_url, record, error)
-        return Outcome(message_id, "failed", error.reason, correlation_id)
+        return RecordOutcome(message_id, "failed", error.reason, correlation_id)
     if not claim.won and claim.held_by_an_earlier_attempt:
         retry.come_back_after(settings.sqs, settings.queue_url, record, claim.holder_lease_until)
-        return Outcome(
+        return RecordOutcome(
             message_id, "failed", "an earlier attempt of this message died holding its claim", correlation_id
         )
     if not claim.won:
-        return Outcome(
+        return RecordOutcome(
             message_id, "duplicate", f"already answered or in progress: {claim.duplicate_of}", correlation_id
         )
     try:
         reply = work.respond()
         if reply is None:  # answered by the skill itself through Ask.slack
             _quietly(lambda: state.complete(claim))
-            return Outcome(message_id, "answered", work.what, correlation_id)
+            return RecordOutcome(message_id, "answered", work.what, correlation_id)
         if turn is not None and isinstance(work.destination, route.PostMessage | route.UpdateMessage):
             turn(work.destination.channel)
         replies.deliver(work.destination, reply, settings.bot_token, deadline)
@@ -190,16 +192,20 @@ def _claim_and_act(
         _quietly(lambda: state.release(claim, reason))
         transient = error if isinstance(error, Transient) else None
         retry.come_back_later(settings.sqs, settings.queue_url, record, transient)
-        return Outcome(message_id, "failed", reason, correlation_id)
+        return RecordOutcome(message_id, "failed", reason, correlation_id)
     # The answer is out: a failure to record that must not make SQS deliver it again.
     _quietly(lambda: state.complete(claim))
     latency = (time.time() - work.slack_time) * 1000 if work.slack_time else None
-    return Outcome(message_id, "answered", work.what, correlation_id, latency)
+    return RecordOutcome(message_id, "answered", work.what, correlation_id, latency)
 
 
 def _dead_letter(
-    record: dict[str, Any], message_id: str, failure: RecordFailure, settings: Settings, claim: Claim | None
-) -> Outcome:
+    record: dict[str, Any],
+    message_id: str,
+    failure: RecordFailure,
+    settings: WorkerSettings,
+    claim: Claim | None,
+) -> RecordOutcome:
     """Dead-lettered: the record counts as handled. Not taken by the DLQ: a failure, retried by SQS."""
     try:
         deadletters.send(
@@ -212,8 +218,8 @@ def _dead_letter(
             claim=claim,
         )
     except deadletters.NotDeadLettered as not_sent:
-        return Outcome(message_id, "failed", not_sent.reason)
-    return Outcome(message_id, "dead_lettered", failure.reason)
+        return RecordOutcome(message_id, "failed", not_sent.reason)
+    return RecordOutcome(message_id, "dead_lettered", failure.reason)
 
 
 def _channel(record: dict[str, Any]) -> str | None:
@@ -224,7 +230,7 @@ def _channel(record: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _what(envelope: Envelope) -> str:
+def _what(envelope: QueuedEnvelope) -> str:
     summary = envelope.summary()
     return " ".join(f"{key}={summary[key]}" for key in ("kind", "type", "event_id") if key in summary)
 

@@ -14,7 +14,7 @@ from typing import Any
 from shared.config import env, env_int
 from shared.log import get_logger, log
 from worker import aws, metrics
-from worker.batch import Settings, process_batch
+from worker.batch import WorkerSettings, process_batch
 from worker.container import PerContainer
 from worker.state import StateTable
 
@@ -23,9 +23,9 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 SETTLE_SECONDS = 1.0  # kept back from the deadline to report the batch
 
 
-def settings_from_environment() -> Settings:
+def settings_from_environment() -> WorkerSettings:
     table = env("STATE_TABLE")
-    return Settings(
+    return WorkerSettings(
         bot_token=aws.secret("SLACK_BOT_TOKEN"),
         dlq_url=env("DLQ_URL"),
         queue_url=env("QUEUE_URL"),
@@ -47,7 +47,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     return handle(event, context, settings)
 
 
-def handle(event: Any, context: Any, settings: Settings) -> dict[str, Any]:
+def handle(event: Any, context: Any, settings: WorkerSettings) -> dict[str, Any]:
     """The invocation, given the settings (the bench hands it settings of its own)."""
     started = time.monotonic()
     deadline = started + _remaining_seconds(context) - SETTLE_SECONDS
