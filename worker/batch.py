@@ -100,7 +100,7 @@ def _finisher(turns: ChannelTurns, index: int) -> Callable[[Future[RecordOutcome
 def process_record(
     record: dict[str, Any], deadline: float, settings: WorkerSettings, turn: Turn | None = None
 ) -> RecordOutcome:
-    message_id = str(record.get("messageId", "")) if isinstance(record, dict) else ""
+    message_id = str(record.get("messageId", ""))
     started = time.monotonic()
     try:
         outcome = _process(record, message_id, deadline, settings, turn)
@@ -127,7 +127,7 @@ def _process(
         # Not a failure of the record: it comes back at once for the next invocation.
         retry.come_back_now(settings.sqs, settings.queue_url, record)
         return RecordOutcome(message_id, "not_started", "too little time left in this invocation")
-    raw = record.get("body") if isinstance(record, dict) else None
+    raw = record.get("body")
     body = raw if isinstance(raw, str) else ""
     try:
         envelope = read(body)
