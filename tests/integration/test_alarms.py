@@ -259,5 +259,16 @@ def test_a_deleted_alarm_message_is_posted_anew(alarm_path: AlarmPath) -> None:
     assert first["response"]["ts"] != second["response"]["ts"]
 
 
+def test_without_its_bot_token_the_invocation_fails_and_lambda_retries_it(
+    alarm_path: AlarmPath, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("SLACK_BOT_TOKEN_ARN", "no-such-secret")  # Secrets Manager cannot give it
+    failed = alarm_path.publish()
+    assert isinstance(failed.error, alarm_handler.AlarmNotPosted)
+    assert "ResourceNotFoundException" in str(failed.error)
+    assert alarm_path.posts() == []
+
+
 def _json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]

@@ -280,6 +280,23 @@ def test_a_bot_token_from_secrets_manager_is_read_once(
     assert reply["ok"]
 
 
+def test_a_bot_token_secrets_manager_cannot_give_fails_the_batch_until_it_can(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The container's settings are built again on the next invocation when building them failed."""
+    name = f"bot-token-later-{pipeline.queue_url[-20:]}"
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("SLACK_BOT_TOKEN_ARN", name)  # GetSecretValue takes a name too; none exists yet
+    pipeline.post(sr.mention("<@UBOT> ping"))
+    invocation = pipeline.run_worker()
+    assert invocation is not None and len(invocation.failed) == len(invocation.records) == 1
+    assert pipeline.replies() == []
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString="xoxb-from-secrets")
+    pipeline.drain()  # the same container: nothing was kept from the failed build
+    (reply,) = pipeline.replies()
+    assert reply["ok"]
+
+
 def _table() -> str:
     import os
 
