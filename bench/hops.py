@@ -1,7 +1,7 @@
 """When each step of a worker record happened: timers wrapped around the worker's own functions.
 
 ``HopRecorder.instrument()`` wraps ``worker.batch.process_record`` (which runs in the record's pool
-thread, so the SQS message id is known per thread), ``worker.batch.deliver`` (the reply to Slack;
+thread, so the SQS message id is known per thread), ``worker.replies.deliver`` (the reply to Slack;
 it is called once the skill has produced the reply), and ``StateTable.claim`` / ``complete`` (the
 DynamoDB claim and settle). Nothing else changes: the wrapped functions run as they are.
 """
@@ -45,6 +45,7 @@ class HopRecorder:
     def instrument(self) -> Callable[[], None]:
         """Wrap the worker's steps; returns the function that unwraps them."""
         import worker.batch
+        import worker.replies
         import worker.state
 
         originals: list[tuple[Any, str, Any]] = []
@@ -78,7 +79,7 @@ class HopRecorder:
                 self.hop(message_id, "end")
 
         worker.batch.process_record = record
-        wrap(worker.batch, "deliver", "deliver")
+        wrap(worker.replies, "deliver", "deliver")
         wrap(worker.state.StateTable, "claim", "claim")
         wrap(worker.state.StateTable, "complete", "complete")
 

@@ -2,8 +2,9 @@
 
 Each event is a mention ``check <http://127.0.0.1:PORT/sandbox/slow?ms=300>`` (the Slack stand-in's
 slow endpoint; ``CHECK_ALLOW_PRIVATE_NETWORKS=true``), queued by the real ingest, received from SQS
-(moto) and handed to ``worker.handler.lambda_handler`` as the SQS event Lambda builds: claims in
-DynamoDB, the check, the reply to the stand-in, all of it. Interleaved per round against one bare
+(moto) and handed to the worker's handler (``worker.handler.handle``: ``lambda_handler`` once the
+container's settings are built) as the SQS event Lambda builds: claims in DynamoDB, the check, the
+reply to the stand-in, all of it. Interleaved per round against one bare
 HTTP call to the same URL (the baseline) and a batch of one.
 """
 
@@ -15,7 +16,7 @@ import os
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bench.env import BOT_TOKEN, BenchEnv, patched_env
@@ -28,7 +29,6 @@ from sandbox.poller import LambdaContext, sqs_event
 TARGET = 1.5  # the issue's: a batch of 10 at most 1.5 x one call
 SLOW_MS = 300
 STUB_LATENCY_SECONDS = 0.010
-TABLE_FACTORY = "StateTable"  # what worker.handler builds its state table with (swapped for the stub row)
 VARIANTS = ("call", "batch1", "batch10", "batch10_stub")
 LABELS = {
     "call": f"one bare HTTP call to the {SLOW_MS} ms endpoint",
@@ -70,6 +70,7 @@ def measure(env: BenchEnv, rounds: int, progress: Callable[[str], None]) -> Work
     assert env.slack is not None
     import worker.handler
     from ingest.handler import lambda_handler as ingest
+    from worker import container
     from worker.state import StateTable
 
     slow_url = f"{env.slack.url}/sandbox/slow?ms={SLOW_MS}"
@@ -96,16 +97,16 @@ def measure(env: BenchEnv, rounds: int, progress: Callable[[str], None]) -> Work
         )
         assert env.slack is not None
         before = len(env.slack.replies())
-        real_table = vars(worker.handler)[TABLE_FACTORY]
+        # The container's settings (built on the first batch), with this batch's queue; the diagnostic
+        # variant's state table answers through the stub.
+        settings = replace(worker.handler.container_settings.get(), queue_url=queue_url)
         if variant == "batch10_stub":
-            setattr(worker.handler, TABLE_FACTORY, lambda table: StateTable(table, client=stub))
-        try:
-            started = time.perf_counter()
-            handler_started = time.time()
-            answer = worker.handler.lambda_handler(event, LambdaContext(60.0, "worker"))
-            elapsed = time.perf_counter() - started
-        finally:
-            setattr(worker.handler, TABLE_FACTORY, real_table)
+            assert settings.state is not None
+            settings = replace(settings, state=StateTable(settings.state.table, stub))
+        started = time.perf_counter()
+        handler_started = time.time()
+        answer = worker.handler.handle(event, LambdaContext(60.0, "worker"), settings)
+        elapsed = time.perf_counter() - started
         for message in messages:
             results.records[variant].append({**recorder.of(message["MessageId"]), "handler": handler_started})
         env.drop_queue(queue_url)
@@ -132,6 +133,7 @@ def measure(env: BenchEnv, rounds: int, progress: Callable[[str], None]) -> Work
         contextlib.redirect_stdout(devnull),
         patched_env(SLACK_BOT_TOKEN=BOT_TOKEN),
     ):
+        container.reset()  # the worker's settings are built from this environment
         for variant in VARIANTS:  # warm-up: imports done, clients built, connections open
             runs[variant]()
         results.failures = 0

@@ -7,7 +7,7 @@ import sys
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, queue, say
+from ops import aws, dlq, queue, say
 from ops.failures import EXIT_CODES_HELP, OpsError, from_aws
 
 CONFIGURATION_HELP = """\
@@ -52,6 +52,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    aws.forget_clients()
     try:
         return int(args.run(args))
     except OpsError as error:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from shared.log import register_secret
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_REGION = "us-east-1"
 
 
 def env(name: str, default: str = "") -> str:
@@ -33,6 +34,11 @@ def env_int(name: str, default: int) -> int:
         return int(env(name) or default)
     except ValueError:
         return default
+
+
+def region(default: str = DEFAULT_REGION) -> str:
+    """The AWS region: Lambda sets ``AWS_REGION``; ``AWS_DEFAULT_REGION`` is the name boto3 itself reads."""
+    return env("AWS_REGION") or env("AWS_DEFAULT_REGION") or default
 
 
 class SecretSource:

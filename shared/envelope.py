@@ -14,7 +14,6 @@ from typing import Any, Literal, NotRequired, TypedDict
 VERSION = 1
 
 Kind = Literal["event", "command", "interaction"]
-KINDS: tuple[Kind, ...] = ("event", "command", "interaction")
 
 
 class Envelope(TypedDict):

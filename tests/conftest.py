@@ -14,7 +14,7 @@ import pytest
 from sandbox import resources
 from tests.support.moto_server import AWS_TEST_ENV, MotoServer
 from tests.support.slack_requests import SECRET
-from worker import deadletters
+from worker import container, deadletters
 
 # No test may reach real AWS, whatever the developer's shell holds.
 for _name in (
@@ -26,6 +26,13 @@ for _name in (
 ):
     os.environ.pop(_name, None)
 os.environ.update(AWS_TEST_ENV)
+
+
+@pytest.fixture(autouse=True)
+def new_container() -> None:
+    """Every test is a new Lambda container: the functions build their settings and clients again from
+    the test's environment (worker/container.py)."""
+    container.reset()
 
 
 @pytest.fixture(scope="session")

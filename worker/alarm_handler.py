@@ -28,10 +28,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.config import SecretSource, env
+from shared.config import env
 from shared.log import get_logger, log, redact
 from worker import alarms, aws, deadletters, slack
-from worker.alarm_messages import AlarmMessages, Claim, Message, Posted
+from worker.alarm_messages import AlarmClaim, AlarmMessages, Message, Posted
+from worker.container import PerContainer
 from worker.errors import Permanent, Transient
 
 logger = get_logger("alarms")
@@ -41,29 +42,33 @@ BUSY_WAIT_SECONDS = 0.25  # between two tries of a lease another notification of
 POST_RESERVE_SECONDS = 5.0  # kept for our own post once the lease is ours (Slack answers in well under 1 s)
 GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})  # post anew instead
 
-bot_token = SecretSource(
-    "SLACK_BOT_TOKEN",
-    lambda arn: str(aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]),
-)
-
 
 @dataclass(frozen=True)
-class Settings:
+class AlarmSettings:
+    """Built once per container (``worker.container``), on the function's first invocation."""
+
     ops_channel: str
     topic_arn: str  # the only topic whose notifications are posted (unset: none)
     messages: AlarmMessages | None  # without a state table: every notification posted on its own
     queues: dict[str, str]  # name in the alert → queue URL, for the depths
+    bot_token: str
+    sqs: Any  # the boto3 client that reads the depths
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls) -> AlarmSettings:
         table = env("STATE_TABLE")
         queues = {"work queue": env("QUEUE_URL"), "dead-letter queue": env("DLQ_URL")}
         return cls(
             ops_channel=env("OPS_CHANNEL"),
             topic_arn=env("ALARM_TOPIC_ARN"),
-            messages=AlarmMessages(table) if table else None,
+            messages=AlarmMessages(table, aws.client("dynamodb")) if table else None,
             queues={name: url for name, url in queues.items() if url},
+            bot_token=aws.secret("SLACK_BOT_TOKEN"),
+            sqs=aws.client("sqs"),
         )
+
+
+container_settings = PerContainer(AlarmSettings.from_env)
 
 
 class AlarmNotPosted(Exception):
@@ -75,7 +80,12 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     deadline = started + _remaining_seconds(context) - SETTLE_SECONDS
     records = event.get("Records") if isinstance(event, dict) else None
     records = [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
-    settings = Settings.from_env()
+    try:
+        settings = container_settings.get()
+    except Exception as error:  # e.g. Secrets Manager unreachable: Lambda retries the invocation
+        reason = redact(repr(error))
+        log(logger, "alarm", logging.ERROR, outcome="failed", reason=f"settings unavailable: {reason}")
+        raise AlarmNotPosted(reason) from None
     outcomes: list[str] = []
     failures: list[str] = []
     for record in records:
@@ -91,7 +101,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     return {"outcomes": outcomes}
 
 
-def handle(record: dict[str, Any], settings: Settings, deadline: float) -> str:
+def handle(record: dict[str, Any], settings: AlarmSettings, deadline: float) -> str:
     """Post, update or drop one SNS record; returns the outcome, raises when it must be retried."""
     alarm = alarms.from_notification(record.get("Sns"))
     if alarm is None:
@@ -129,7 +139,7 @@ def handle(record: dict[str, Any], settings: Settings, deadline: float) -> str:
     return outcome
 
 
-def _claim(messages: AlarmMessages, alarm: alarms.Alarm, deadline: float) -> Claim:
+def _claim(messages: AlarmMessages, alarm: alarms.Alarm, deadline: float) -> AlarmClaim:
     """The lease on the alarm's message; another notification of the same alarm holding it is waited for."""
     message_id = alarm.notification_id or f"{alarm.name}@{alarm.since}"
     while True:
@@ -142,14 +152,13 @@ def _claim(messages: AlarmMessages, alarm: alarms.Alarm, deadline: float) -> Cla
         time.sleep(BUSY_WAIT_SECONDS)
 
 
-def _post(alarm: alarms.Alarm, current: Message, settings: Settings, deadline: float) -> Posted:
+def _post(alarm: alarms.Alarm, current: Message, settings: AlarmSettings, deadline: float) -> Posted:
     """Update the alarm's message when this is a repeat within the window, else post a new one."""
-    token = bot_token.get()
-    if not token:
+    if not settings.bot_token:
         raise Permanent("slack error: not_authed (SLACK_BOT_TOKEN is not set)")
-    client = slack.web_client(token, deadline)
+    client = slack.web_client(settings.bot_token, deadline)
     channel = settings.ops_channel
-    depths, unreadable = _queue_depths(settings.queues)
+    depths, unreadable = _queue_depths(settings.sqs, settings.queues)
     now = time.time()
     if current.takes_repeat(channel, now):
         repeats = alarms.Repeats(current.count + 1, current.first_at, alarm.since)
@@ -170,13 +179,13 @@ def _post(alarm: alarms.Alarm, current: Message, settings: Settings, deadline: f
     return Posted(channel, str(answer.get("ts", "")), now, 1, alarm.since, alarm.since)
 
 
-def _queue_depths(queues: dict[str, str]) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+def _queue_depths(sqs: Any, queues: dict[str, str]) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
     """Each queue's depth, or why it could not be read (an alert without depths beats no alert)."""
     depths: dict[str, dict[str, int]] = {}
     unreadable: dict[str, str] = {}
     for name, url in queues.items():
         try:
-            depths[name] = deadletters.depth(aws.client("sqs"), url)
+            depths[name] = deadletters.depth(sqs, url)
         except ClientError as error:
             unreadable[name] = str(error.response.get("Error", {}).get("Code", "error"))[:100]
         except BotoCoreError as error:

@@ -29,7 +29,6 @@ from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from worker import aws
 from worker.errors import Transient
 
 REPEAT_WINDOW_SECONDS = 300.0  # repeats within 5 minutes of the post are merged into it
@@ -54,7 +53,7 @@ class Message:
 
 
 @dataclass(frozen=True)
-class Claim:
+class AlarmClaim:
     key: str
     message_id: str
     outcome: Literal["won", "duplicate", "busy"]
@@ -78,15 +77,11 @@ class Posted:
 
 
 class AlarmMessages:
-    def __init__(self, table: str, client: Any | None = None) -> None:
+    def __init__(self, table: str, client: Any) -> None:
         self.table = table
-        self._client = client
+        self.client = client  # boto3's DynamoDB client
 
-    @property
-    def client(self) -> Any:
-        return self._client if self._client is not None else aws.client("dynamodb")
-
-    def claim(self, alarm_name: str, message_id: str, lease_seconds: float) -> Claim:
+    def claim(self, alarm_name: str, message_id: str, lease_seconds: float) -> AlarmClaim:
         """One conditional write: the lease on the alarm's message, or why not (a duplicate, or busy)."""
         key = f"alarm:{alarm_name}"
         now = time.time()
@@ -113,10 +108,10 @@ class AlarmMessages:
             handled = (
                 message_id in message.recent_ids or refused.item.get("lease_owner", {}).get("S") == message_id
             )
-            return Claim(key, message_id, "duplicate" if handled else "busy", message)
-        return Claim(key, message_id, "won", _message(answer.get("Attributes") or {}))
+            return AlarmClaim(key, message_id, "duplicate" if handled else "busy", message)
+        return AlarmClaim(key, message_id, "won", _message(answer.get("Attributes") or {}))
 
-    def settle(self, claim: Claim, posted: Posted) -> None:
+    def settle(self, claim: AlarmClaim, posted: Posted) -> None:
         """One write: the message as it now stands, this notification remembered, the lease given back."""
         ids = [*claim.message.recent_ids, claim.message_id][-KEPT_IDS:]
         self._release_if_mine(
@@ -136,12 +131,12 @@ class AlarmMessages:
             names={"#count": "count"},  # COUNT is a DynamoDB reserved word
         )
 
-    def release(self, claim: Claim) -> None:
+    def release(self, claim: AlarmClaim) -> None:
         """The post failed: the next delivery (Lambda's retry) or another notification may go ahead."""
         self._release_if_mine(claim, "REMOVE lease_owner, lease_until", {})
 
     def _release_if_mine(
-        self, claim: Claim, update: str, values: dict[str, Any], names: dict[str, str] | None = None
+        self, claim: AlarmClaim, update: str, values: dict[str, Any], names: dict[str, str] | None = None
     ) -> None:
         try:
             self._call(

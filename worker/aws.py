@@ -1,25 +1,57 @@
-"""boto3 clients, built once per container (and again only if the endpoint changes: tests, sandbox)."""
+"""How the worker and the alarm function reach AWS: one boto3 client per service, kept for the container's life.
+
+Each client is made on first use (the alarm function never needs CloudWatch) in the region and with the
+endpoint of the environment at that moment (boto3 honours ``AWS_ENDPOINT_URL`` and
+``AWS_ENDPOINT_URL_<SERVICE>``: moto in tests and the sandbox). See ``worker.container`` for why that is
+once per container and how tests start a new one.
+"""
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from shared.config import env, region
+from shared.log import register_secret
+from worker.container import PerContainer
+
 _CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"total_max_attempts": 3, "mode": "standard"})
-_clients: dict[tuple[str, str, str], Any] = {}
-_lock = threading.Lock()
+
+
+class Clients:
+    def __init__(self) -> None:
+        self._region = region()
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, service: str) -> Any:
+        with self._lock:  # boto3 client creation is not thread-safe; the clients themselves are
+            if service not in self._made:
+                self._made[service] = boto3.session.Session().client(
+                    service, region_name=self._region, config=_CONFIG
+                )
+            return self._made[service]
+
+
+_clients = PerContainer(Clients)
 
 
 def client(service: str) -> Any:
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    # boto3 honours AWS_ENDPOINT_URL and the per-service AWS_ENDPOINT_URL_<SERVICE> (tests, sandbox)
-    endpoint = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}") or os.environ.get("AWS_ENDPOINT_URL", "")
-    key = (service, endpoint, region)
-    with _lock:  # boto3 client creation is not thread-safe; the clients themselves are
-        if key not in _clients:
-            _clients[key] = boto3.session.Session().client(service, region_name=region, config=_CONFIG)
-        return _clients[key]
+    return _clients.get().get(service)
+
+
+def secret(name: str) -> str:
+    """``NAME`` from the environment or, deployed, the Secrets Manager secret that ``NAME_ARN`` points to.
+
+    A handler reads it once per container, when it builds its settings (a Secrets Manager call costs
+    tens of milliseconds); it is masked in every log line from then on.
+    """
+    arn = env(f"{name}_ARN")
+    if not arn:
+        return env(name)
+    value = str(client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]).strip()
+    register_secret(value)
+    return value

@@ -3,24 +3,25 @@
 Lambda freezes whatever is still running when the handler returns, so nothing here outlives the call:
 the thread pool is a context manager and is shut down (joined) before the results are read. A record
 never fails its neighbours: each is wrapped, and its outcome decides alone whether SQS sees it again.
+
+This module only decides each record's outcome; the work is done elsewhere: the reply is sent by
+``worker.replies``, a dead letter by ``worker.deadletters``, when a failed record comes back by
+``worker.retry``, and the claim by ``worker.state``.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from shared import envelope as schema
 from shared.log import get_logger, log, redact
-from worker import aws, retry, route, slack
-from worker.envelope import Envelope, read
+from worker import deadletters, replies, retry, route, slack
+from worker.envelope import QueuedEnvelope, read
 from worker.errors import Permanent, Poison, RecordFailure, Transient
 from worker.pace import ChannelTurns
-from worker.replies import deliver  # imported by name: tests and the bench wrap batch.deliver
 from worker.state import Claim, StateTable
 
 logger = get_logger("worker")
@@ -30,17 +31,20 @@ MIN_START_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
-class Settings:
+class WorkerSettings:
+    """What every record needs, built once per container by ``worker.handler``."""
+
     bot_token: str
     dlq_url: str
-    state: StateTable | None
+    queue_url: str
+    state: StateTable | None  # with its DynamoDB client
+    sqs: Any  # the boto3 client for visibility changes and dead letters
     concurrency: int = 10
     min_start_seconds: float = MIN_START_SECONDS
-    queue_url: str = ""
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RecordOutcome:
     message_id: str
     outcome: str  # answered | duplicate | ignored | dead_lettered | failed | not_started
     reason: str = ""
@@ -53,7 +57,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Work:
+class RecordWork:
     """What one record asks for once it is read: its ids, how to answer, and where the answer goes."""
 
     key: str  # the state-table id claimed before acting (see shared.envelope.dedupe_key)
@@ -67,11 +71,13 @@ class Work:
 Turn = Callable[[str], None]
 
 
-def process_batch(records: list[dict[str, Any]], deadline: float, settings: Settings) -> list[Outcome]:
+def process_batch(
+    records: list[dict[str, Any]], deadline: float, settings: WorkerSettings
+) -> list[RecordOutcome]:
     if not records:
         return []
     workers = max(1, min(settings.concurrency, len(records)))
-    turns = ChannelTurns([_attributes(record).get("channel", {}).get("StringValue") for record in records])
+    turns = ChannelTurns([_channel(record) for record in records])
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="record") as pool:
         futures = [
             pool.submit(process_record, record, deadline, settings, _turn(turns, index, deadline))
@@ -87,21 +93,21 @@ def _turn(turns: ChannelTurns, index: int, deadline: float) -> Turn:
     return lambda channel: turns.wait_turn(index, channel, deadline)
 
 
-def _finisher(turns: ChannelTurns, index: int) -> Callable[[Future[Outcome]], None]:
+def _finisher(turns: ChannelTurns, index: int) -> Callable[[Future[RecordOutcome]], None]:
     return lambda _: turns.finished(index)
 
 
 def process_record(
-    record: dict[str, Any], deadline: float, settings: Settings, turn: Turn | None = None
-) -> Outcome:
-    message_id = str(record.get("messageId", "")) if isinstance(record, dict) else ""
+    record: dict[str, Any], deadline: float, settings: WorkerSettings, turn: Turn | None = None
+) -> RecordOutcome:
+    message_id = str(record.get("messageId", ""))
     started = time.monotonic()
     try:
         outcome = _process(record, message_id, deadline, settings, turn)
     except Exception as error:  # a bug must not fail the batch: this record alone is retried
         logger.exception("record crashed", extra={"fields": {"message_id": message_id}})
-        outcome = Outcome(message_id, "failed", f"unexpected {error.__class__.__name__}")
-        _come_back_later(record, None, settings)
+        outcome = RecordOutcome(message_id, "failed", f"unexpected {error.__class__.__name__}")
+        retry.come_back_later(settings.sqs, settings.queue_url, record, None)
     log(
         logger,
         "record",
@@ -115,13 +121,13 @@ def process_record(
 
 
 def _process(
-    record: dict[str, Any], message_id: str, deadline: float, settings: Settings, turn: Turn | None
-) -> Outcome:
+    record: dict[str, Any], message_id: str, deadline: float, settings: WorkerSettings, turn: Turn | None
+) -> RecordOutcome:
     if deadline - time.monotonic() < settings.min_start_seconds:
         # Not a failure of the record: it comes back at once for the next invocation.
-        _hide(record, 0, settings)
-        return Outcome(message_id, "not_started", "too little time left in this invocation")
-    raw = record.get("body") if isinstance(record, dict) else None
+        retry.come_back_now(settings.sqs, settings.queue_url, record)
+        return RecordOutcome(message_id, "not_started", "too little time left in this invocation")
+    raw = record.get("body")
     body = raw if isinstance(raw, str) else ""
     try:
         envelope = read(body)
@@ -130,23 +136,23 @@ def _process(
     job = route.plan(envelope, deadline, slack.web_client(settings.bot_token, deadline))
     key = envelope.dedupe_key() or f"sqs:{message_id}"
     if isinstance(job, route.Ignored):
-        return Outcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", key)
-    work = Work(key, job.run, job.destination, _what(envelope), job.ask.slack_time)
+        return RecordOutcome(message_id, "ignored", f"{job.reason} ({_what(envelope)})", key)
+    work = RecordWork(key, job.run, job.destination, _what(envelope), job.ask.slack_time)
     return _claim_and_act(work, record, message_id, deadline, settings, turn)
 
 
 def _claim_and_act(
-    work: Work,
+    work: RecordWork,
     record: dict[str, Any],
     message_id: str,
     deadline: float,
-    settings: Settings,
+    settings: WorkerSettings,
     turn: Turn | None = None,
-) -> Outcome:
+) -> RecordOutcome:
     correlation_id = work.key
     state = settings.state
     if state is None:
-        return Outcome(
+        return RecordOutcome(
             message_id,
             "failed",
             "STATE_TABLE is not configured: nothing is acted on unclaimed",
@@ -155,25 +161,25 @@ def _claim_and_act(
     try:
         claim = state.claim(work.key, owner=message_id, lease_seconds=max(deadline - time.monotonic(), 1.0))
     except Transient as error:
-        _come_back_later(record, error, settings)
-        return Outcome(message_id, "failed", error.reason, correlation_id)
+        retry.come_back_later(settings.sqs, settings.queue_url, record, error)
+        return RecordOutcome(message_id, "failed", error.reason, correlation_id)
     if not claim.won and claim.held_by_an_earlier_attempt:
-        _come_back_after(record, claim.holder_lease_until, settings)
-        return Outcome(
+        retry.come_back_after(settings.sqs, settings.queue_url, record, claim.holder_lease_until)
+        return RecordOutcome(
             message_id, "failed", "an earlier attempt of this message died holding its claim", correlation_id
         )
     if not claim.won:
-        return Outcome(
+        return RecordOutcome(
             message_id, "duplicate", f"already answered or in progress: {claim.duplicate_of}", correlation_id
         )
     try:
         reply = work.respond()
         if reply is None:  # answered by the skill itself through Ask.slack
             _quietly(lambda: state.complete(claim))
-            return Outcome(message_id, "answered", work.what, correlation_id)
+            return RecordOutcome(message_id, "answered", work.what, correlation_id)
         if turn is not None and isinstance(work.destination, route.PostMessage | route.UpdateMessage):
             turn(work.destination.channel)
-        deliver(work.destination, reply, settings.bot_token, deadline)
+        replies.deliver(work.destination, reply, settings.bot_token, deadline)
     except Permanent as error:
         return replace(
             _dead_letter(record, message_id, error, settings, claim=claim), correlation_id=correlation_id
@@ -184,86 +190,47 @@ def _claim_and_act(
             error.reason if isinstance(error, RecordFailure) else f"{error.__class__.__name__}: {error}"
         )
         _quietly(lambda: state.release(claim, reason))
-        _come_back_later(record, error if isinstance(error, Transient) else None, settings)
-        return Outcome(message_id, "failed", reason, correlation_id)
+        transient = error if isinstance(error, Transient) else None
+        retry.come_back_later(settings.sqs, settings.queue_url, record, transient)
+        return RecordOutcome(message_id, "failed", reason, correlation_id)
     # The answer is out: a failure to record that must not make SQS deliver it again.
     _quietly(lambda: state.complete(claim))
     latency = (time.time() - work.slack_time) * 1000 if work.slack_time else None
-    return Outcome(message_id, "answered", work.what, correlation_id, latency)
-
-
-def _come_back_after(record: dict[str, Any], lease_until: float, settings: Settings) -> None:
-    """Hide the record until the dead attempt's lease ends, so the retry does not burn SQS receives."""
-    _hide(record, int(min(max(lease_until - time.time() + 1, 0), 43_200)), settings)
-
-
-def _come_back_later(record: dict[str, Any], error: Transient | None, settings: Settings) -> None:
-    """A failed record returns after Slack's Retry-After or a backoff, not the queue's long default."""
-    attributes = record.get("attributes")
-    raw_count = attributes.get("ApproximateReceiveCount") if isinstance(attributes, dict) else None
-    receive_count = int(raw_count) if isinstance(raw_count, str) and raw_count.isdigit() else 1
-    retry_after = error.retry_after if error is not None else None
-    _hide(record, retry.seconds_before_retry(receive_count, retry_after), settings)
-
-
-def _hide(record: dict[str, Any], seconds: int, settings: Settings) -> None:
-    receipt = record.get("receiptHandle")
-    if not settings.queue_url or not isinstance(receipt, str):
-        return
-    try:
-        aws.client("sqs").change_message_visibility(
-            QueueUrl=settings.queue_url, ReceiptHandle=receipt, VisibilityTimeout=seconds
-        )
-    except Exception:  # without it the queue's own visibility timeout applies: later, never lost
-        logger.warning("could not set the record's visibility", extra={"fields": {"seconds": seconds}})
+    return RecordOutcome(message_id, "answered", work.what, correlation_id, latency)
 
 
 def _dead_letter(
-    record: dict[str, Any], message_id: str, error: RecordFailure, settings: Settings, claim: Claim | None
-) -> Outcome:
-    """Send the record, body intact, to the DLQ with its reason; it then counts as handled."""
-    if not settings.dlq_url:
-        return Outcome(message_id, "failed", f"{error.reason} (and DLQ_URL is not configured)")
-    original = _attributes(record)
+    record: dict[str, Any],
+    message_id: str,
+    failure: RecordFailure,
+    settings: WorkerSettings,
+    claim: Claim | None,
+) -> RecordOutcome:
+    """Dead-lettered: the record counts as handled. Not taken by the DLQ: a failure, retried by SQS."""
     try:
-        aws.client("sqs").send_message(
-            QueueUrl=settings.dlq_url,
-            MessageBody=_body_to_keep(record),
-            MessageAttributes=schema.dead_letter_attributes(
-                original, error.reason, error.category, message_id
-            ),
+        deadletters.send(
+            record,
+            message_id,
+            failure,
+            sqs=settings.sqs,
+            dlq_url=settings.dlq_url,
+            state=settings.state,
+            claim=claim,
         )
-    except Exception as send_error:
-        return Outcome(
-            message_id, "failed", f"{error.reason} (dead-lettering failed: {send_error.__class__.__name__})"
-        )
-    state = settings.state
-    if state is not None and claim is not None:
-        _quietly(lambda: state.dead(claim, error.reason))
-    elif state is not None:  # unreadable: no Slack id to file it under, so the SQS message id
-        _quietly(lambda: state.record_error(f"sqs:{message_id}", error.reason))
-    return Outcome(message_id, "dead_lettered", error.reason)
+    except deadletters.NotDeadLettered as not_sent:
+        return RecordOutcome(message_id, "failed", not_sent.reason)
+    return RecordOutcome(message_id, "dead_lettered", failure.reason)
 
 
-def _body_to_keep(record: dict[str, Any]) -> str:
-    """The record's body as it came; a record without a string body is kept whole, as JSON."""
-    body = record.get("body")
-    if isinstance(body, str) and body:
-        return body
-    return json.dumps({"unreadable_record": record}, default=str)[:200_000]
+def _channel(record: dict[str, Any]) -> str | None:
+    """The channel the ingest put in the record's message attributes, if any."""
+    attributes = record.get("messageAttributes")
+    channel = attributes.get("channel") if isinstance(attributes, dict) else None
+    value = channel.get("stringValue") if isinstance(channel, dict) else None
+    return value if isinstance(value, str) else None
 
 
-def _attributes(record: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Lambda's lowerCamelCase message attributes, back in SendMessage's shape."""
-    out: dict[str, dict[str, str]] = {}
-    raw = record.get("messageAttributes")
-    for name, value in raw.items() if isinstance(raw, dict) else []:
-        if isinstance(value, dict) and isinstance(value.get("stringValue"), str):
-            out[name] = {"DataType": "String", "StringValue": value["stringValue"]}
-    return out
-
-
-def _what(envelope: Envelope) -> str:
+def _what(envelope: QueuedEnvelope) -> str:
     summary = envelope.summary()
     return " ".join(f"{key}={summary[key]}" for key in ("kind", "type", "event_id") if key in summary)
 

@@ -1,7 +1,8 @@
-"""Reading the dead-letter queue: what died, when, and why.
+"""The dead-letter queue: sending a record there with why it died, and reading what died, when, and why.
 
-Used by the ``dlq`` skill (in the worker) and by the ``slackbot dlq`` commands (for SREs). A message
-reaches the DLQ in one of two ways, and the reason is found accordingly:
+``send`` is the worker's (a poison record, a permanent Slack error); the reading is used by the ``dlq``
+skill (in the worker) and by the ``slackbot dlq`` commands (for SREs). A message reaches the DLQ in
+one of two ways, and the reason is found accordingly:
 
 - the worker dead-lettered it itself (poison record, permanent Slack error): the reason is in its
   ``reason`` / ``category`` message attributes;
@@ -25,11 +26,78 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import envelope as schema
+from shared.log import get_logger
 from worker import alarms
-from worker.errors import Transient
-from worker.state import StateTable
+from worker.errors import RecordFailure, Transient
+from worker.state import Claim, StateTable
+
+logger = get_logger("worker")
 
 HOLD_SECONDS = 30  # messages are hidden this long while a scan reads past them, then shown again
+
+
+class NotDeadLettered(Exception):
+    """The record could not be sent to the DLQ: it stays a failure, retried by SQS."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def send(
+    record: dict[str, Any],
+    message_id: str,
+    failure: RecordFailure,
+    *,
+    sqs: Any,
+    dlq_url: str,
+    state: StateTable | None,
+    claim: Claim | None,
+) -> None:
+    """Send an SQS record, body intact, to the DLQ with its reason; then keep the reason in the state table.
+
+    Under the record's claim when it has one; an unreadable record has no Slack id to file it under,
+    so under its SQS message id. Raises ``NotDeadLettered`` when the DLQ did not take it.
+    """
+    if not dlq_url:
+        raise NotDeadLettered(f"{failure.reason} (and DLQ_URL is not configured)")
+    try:
+        sqs.send_message(
+            QueueUrl=dlq_url,
+            MessageBody=_body_to_keep(record),
+            MessageAttributes=schema.dead_letter_attributes(
+                _attributes(record), failure.reason, failure.category, message_id
+            ),
+        )
+    except Exception as send_error:
+        raise NotDeadLettered(
+            f"{failure.reason} (dead-lettering failed: {send_error.__class__.__name__})"
+        ) from None
+    try:
+        if state is not None and claim is not None:
+            state.dead(claim, failure.reason)
+        elif state is not None:
+            state.record_error(f"sqs:{message_id}", failure.reason)
+    except Exception:  # the record is in the DLQ: a missing reason must not make SQS deliver it again
+        logger.exception("state table update failed")
+
+
+def _body_to_keep(record: dict[str, Any]) -> str:
+    """The record's body as it came; a record without a string body is kept whole, as JSON."""
+    body = record.get("body")
+    if isinstance(body, str) and body:
+        return body
+    return json.dumps({"unreadable_record": record}, default=str)[:200_000]
+
+
+def _attributes(record: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Lambda's lowerCamelCase message attributes, back in SendMessage's shape."""
+    out: dict[str, dict[str, str]] = {}
+    raw = record.get("messageAttributes")
+    for name, value in raw.items() if isinstance(raw, dict) else []:
+        if isinstance(value, dict) and isinstance(value.get("stringValue"), str):
+            out[name] = {"DataType": "String", "StringValue": value["stringValue"]}
+    return out
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The queued envelope (see ``shared/envelope.py``): read leniently, validated only where it is routed.
 
-``read`` turns an SQS record body into an ``Envelope`` or raises ``Poison``. Poison is only what can
+``read`` turns an SQS record body into a ``QueuedEnvelope`` or raises ``Poison``. Poison is only what can
 never be read: not JSON, not our envelope's shape, an envelope version this worker does not know. A
 record that fails there can never succeed, however often it is retried, so it goes straight to the
 dead-letter queue.
@@ -88,7 +88,7 @@ class Interaction(_Model):
 _M = TypeVar("_M", bound=_Model)
 
 
-class Envelope(_Model):
+class QueuedEnvelope(_Model):
     version: Literal[1]
     kind: Literal["event", "command", "interaction"]
     payload: dict[str, Any]
@@ -114,7 +114,7 @@ class Envelope(_Model):
         return schema.summary(self.kind, self.payload)
 
 
-def read(body: str) -> Envelope:
+def read(body: str) -> QueuedEnvelope:
     try:
         raw = json.loads(body)
     except ValueError:
@@ -124,7 +124,7 @@ def read(body: str) -> Envelope:
     if raw.get("version") != schema.VERSION:
         raise Poison(f"unknown envelope version {raw.get('version')!r} (this worker reads {schema.VERSION})")
     try:
-        return Envelope.model_validate(raw)
+        return QueuedEnvelope.model_validate(raw)
     except ValidationError as error:
         raise Poison(f"invalid envelope: {_first_problem(error)}") from None
 

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from shared.config import env
-from worker.batch import Outcome
+from worker.batch import RecordOutcome
 
 NAMESPACE = "SlackbotPipeline"
 
@@ -25,7 +25,7 @@ _COUNTS = {
 }
 
 
-def emit(outcomes: Sequence[Outcome]) -> None:
+def emit(outcomes: Sequence[RecordOutcome]) -> None:
     if not outcomes:
         return
     metrics = Metrics(

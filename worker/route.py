@@ -27,7 +27,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from worker import skills
-from worker.envelope import Envelope, Unroutable
+from worker.envelope import QueuedEnvelope, Unroutable
 from worker.skills import Ask, Handler, Reply
 from worker.slack import web_client
 
@@ -98,15 +98,15 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Context:
+class AskDefaults:
     """What every ``Ask`` of one record shares: the deadline and the Slack client bound to it."""
 
     deadline: float
     slack: WebClient
 
 
-def plan(envelope: Envelope, deadline: float, slack: WebClient | None = None) -> Job | Ignored:
-    context = Context(deadline, slack if slack is not None else web_client(None, deadline))
+def plan(envelope: QueuedEnvelope, deadline: float, slack: WebClient | None = None) -> Job | Ignored:
+    context = AskDefaults(deadline, slack if slack is not None else web_client(None, deadline))
     try:
         if envelope.kind == "event":
             return _plan_event(envelope, context)
@@ -134,7 +134,7 @@ def split_words(text: str) -> tuple[str, str]:
     return name.lower(), rest.strip()
 
 
-def _plan_event(envelope: Envelope, context: Context) -> Job | Ignored:
+def _plan_event(envelope: QueuedEnvelope, context: AskDefaults) -> Job | Ignored:
     raw = envelope.payload.get("event")
     raw = raw if isinstance(raw, dict) else {}
     event_type = _text(raw.get("type")) or ""
@@ -162,7 +162,7 @@ def _plan_event(envelope: Envelope, context: Context) -> Job | Ignored:
 
 
 def _plan_declared_event(
-    envelope: Envelope, event: dict[str, Any], skill: skills.Skill, context: Context
+    envelope: QueuedEnvelope, event: dict[str, Any], skill: skills.Skill, context: AskDefaults
 ) -> Job | Ignored:
     user = _text(event.get("user"))
     channel = _text(event.get("channel"))
@@ -205,7 +205,7 @@ def _describe(event: dict[str, Any]) -> str:
     return " ".join(words)
 
 
-def _plan_command(envelope: Envelope, context: Context) -> Job:
+def _plan_command(envelope: QueuedEnvelope, context: AskDefaults) -> Job:
     command = envelope.slash_command()
     words = command.text.split()
     public = PUBLIC_FLAG in words
@@ -234,7 +234,7 @@ def _plan_command(envelope: Envelope, context: Context) -> Job:
     return Job(name, ask, destination, handler)
 
 
-def _plan_interaction(envelope: Envelope, context: Context) -> Job | Ignored:
+def _plan_interaction(envelope: QueuedEnvelope, context: AskDefaults) -> Job | Ignored:
     kind = envelope.payload.get("type")
     if kind == "block_actions":
         return _plan_click(envelope, context)
@@ -245,7 +245,7 @@ def _plan_interaction(envelope: Envelope, context: Context) -> Job | Ignored:
     return Ignored(f"no skill handles interaction {kind!s:.64}")  # interactive_message, view_closed…
 
 
-def _plan_click(envelope: Envelope, context: Context) -> Job | Ignored:
+def _plan_click(envelope: QueuedEnvelope, context: AskDefaults) -> Job | Ignored:
     interaction = envelope.interaction()
     if not interaction.actions:
         return Ignored("block_actions without actions")
@@ -289,7 +289,7 @@ def _plan_click(envelope: Envelope, context: Context) -> Job | Ignored:
     return Job(skill_name, ask, destination, skill.actions[action_name])
 
 
-def _plan_view(envelope: Envelope, context: Context) -> Job | Ignored:
+def _plan_view(envelope: QueuedEnvelope, context: AskDefaults) -> Job | Ignored:
     view = envelope.payload.get("view")
     callback_id = _text(view.get("callback_id")) if isinstance(view, dict) else None
     skill, name = _callback(callback_id)
@@ -310,7 +310,7 @@ def _plan_view(envelope: Envelope, context: Context) -> Job | Ignored:
     return Job(skill.name, ask, DirectMessage(user), skill.views[name])
 
 
-def _plan_shortcut(envelope: Envelope, context: Context) -> Job | Ignored:
+def _plan_shortcut(envelope: QueuedEnvelope, context: AskDefaults) -> Job | Ignored:
     callback_id = _text(envelope.payload.get("callback_id"))
     skill, name = _callback(callback_id)
     if skill is None or name not in skill.shortcuts:
@@ -344,7 +344,7 @@ def _callback(callback_id: str | None) -> tuple[skills.Skill | None, str]:
     return (skills.find(skill_name) if skill_name else None), name
 
 
-def _ask(context: Context, **fields: Any) -> Ask:
+def _ask(context: AskDefaults, **fields: Any) -> Ask:
     return Ask(deadline=context.deadline, slack=context.slack, **fields)
 
 

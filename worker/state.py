@@ -29,7 +29,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from worker import aws
 from worker.errors import Transient
 
 DONE_TTL_SECONDS = 24 * 3600
@@ -60,13 +59,9 @@ class Claim:
 
 
 class StateTable:
-    def __init__(self, table: str, client: Any | None = None) -> None:
+    def __init__(self, table: str, client: Any) -> None:
         self.table = table
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client if self._client is not None else aws.client("dynamodb")
+        self.client = client  # boto3's DynamoDB client
 
     def claim(self, key: str, owner: str, lease_seconds: float) -> Claim:
         """One conditional write: the claim is ours, or the item that holds it comes back with the refusal.

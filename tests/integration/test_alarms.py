@@ -178,7 +178,7 @@ def test_the_same_notification_delivered_twice_at_once_is_posted_once(alarm_path
 
 def test_a_notification_waits_while_another_of_the_same_alarm_is_being_posted(alarm_path: AlarmPath) -> None:
     """Another invocation holds the alarm's lease (it is posting, or died doing so): this one waits for it."""
-    held = alarm_messages.AlarmMessages(alarm_path.aws.resources.table).claim(
+    held = alarm_messages.AlarmMessages(alarm_path.aws.resources.table, alarm_path.aws.dynamodb).claim(
         "slackbot-queue-age", "another-notification", lease_seconds=1.0
     )
     assert held.won
@@ -257,6 +257,17 @@ def test_a_deleted_alarm_message_is_posted_anew(alarm_path: AlarmPath) -> None:
     assert again.result == {"outcomes": ["posted"]}
     first, second = alarm_path.posts()
     assert first["response"]["ts"] != second["response"]["ts"]
+
+
+def test_without_its_bot_token_the_invocation_fails_and_lambda_retries_it(
+    alarm_path: AlarmPath, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("SLACK_BOT_TOKEN_ARN", "no-such-secret")  # Secrets Manager cannot give it
+    failed = alarm_path.publish()
+    assert isinstance(failed.error, alarm_handler.AlarmNotPosted)
+    assert "ResourceNotFoundException" in str(failed.error)
+    assert alarm_path.posts() == []
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:

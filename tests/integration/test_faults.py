@@ -6,10 +6,11 @@ import time
 
 import pytest
 
-import worker.batch
+import worker.replies
 from tests.support import slack_requests as sr
 from tests.support.moto_server import free_port
 from tests.support.pipeline import Pipeline
+from worker import container
 
 
 def _channels(pipeline: Pipeline) -> list[str]:
@@ -42,7 +43,7 @@ def test_the_worker_dying_mid_batch_still_gives_one_reply_per_event(
     messages: list[dict] = []
     while len(messages) < 5:
         messages += pipeline.receive()
-    real_deliver = worker.batch.deliver
+    real_deliver = worker.replies.deliver
     calls = {"n": 0}
 
     def deliver_then_die(*args: object, **kwargs: object) -> None:
@@ -51,11 +52,11 @@ def test_the_worker_dying_mid_batch_still_gives_one_reply_per_event(
             raise LambdaDied
         real_deliver(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(worker.batch, "deliver", deliver_then_die)
+    monkeypatch.setattr(worker.replies, "deliver", deliver_then_die)
     crashed = pipeline.invoke(messages, timeout_seconds=5.0)  # its claims' leases end within 4 s
     assert "crashed" in crashed.result and len(crashed.failed) == 5
     assert len(pipeline.replies()) == 4
-    monkeypatch.setattr(worker.batch, "deliver", real_deliver)
+    monkeypatch.setattr(worker.replies, "deliver", real_deliver)
     pipeline.drain()
     assert _channels(pipeline) == [f"C0CRASH{n}" for n in range(5)]
     assert pipeline.dead_letters() == []
@@ -67,10 +68,12 @@ def test_dynamodb_unreachable_nothing_is_acted_on_then_all_succeed(
     for n in range(3):
         pipeline.post(sr.mention("<@UBOT> ping", channel=f"C0NODB{n}"))
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{free_port()}")
+    container.reset()  # the worker builds its clients once per container: a new one sees the new endpoint
     invocation = pipeline.run_worker()
     assert invocation is not None and len(invocation.failed) == len(invocation.records) > 0
     assert pipeline.replies() == []
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB")
+    container.reset()
     pipeline.drain()
     assert _channels(pipeline) == ["C0NODB0", "C0NODB1", "C0NODB2"]
 

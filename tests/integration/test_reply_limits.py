@@ -16,7 +16,7 @@ import pytest
 from sandbox.slack_standin import SlackStandIn, message_refusal
 from tests.support import slack_requests as sr
 from tests.support.pipeline import Pipeline
-from worker import batch, route
+from worker import replies, route
 from worker.skills import Skill
 from worker.skills import help as help_skill
 from worker.slack import Reply
@@ -131,7 +131,7 @@ def test_deliver_fits_a_reply_over_every_limit_on_each_way_out(
     assert message_refusal({"text": OVER_EVERY_LIMIT.text, "blocks": OVER_EVERY_LIMIT.blocks}) is not None
     destination: route.Destination
     if where == "chat.update":
-        batch.deliver(route.PostMessage("C1"), Reply(text="first"), "xoxb-t", time.monotonic() + 20)
+        replies.deliver(route.PostMessage("C1"), Reply(text="first"), "xoxb-t", time.monotonic() + 20)
         ts = slack.calls("chat.postMessage")[0]["response"]["ts"]
         destination = route.UpdateMessage("C1", ts)
     elif where == "response_url":
@@ -142,7 +142,7 @@ def test_deliver_fits_a_reply_over_every_limit_on_each_way_out(
     else:
         destination = route.PostMessage("C1")
 
-    batch.deliver(destination, OVER_EVERY_LIMIT, "xoxb-t", time.monotonic() + 20)
+    replies.deliver(destination, OVER_EVERY_LIMIT, "xoxb-t", time.monotonic() + 20)
 
     last = slack.calls()[-1]
     assert last["ok"], last["error"]

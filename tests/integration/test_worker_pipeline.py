@@ -15,6 +15,7 @@ from shared import envelope as schema
 from tests.support import slack_requests as sr
 from tests.support.pipeline import Pipeline
 from tests.support.request_counter import READS, WRITES, RequestCounter
+from worker import container
 from worker.state import StateTable
 
 FORM = "application/x-www-form-urlencoded"
@@ -88,7 +89,9 @@ def test_a_rate_limit_longer_than_the_time_left_is_retried_by_sqs(pipeline: Pipe
     first, *rest = pipeline.drain(timeout_seconds=4.5)  # 2 s of Retry-After do not fit in 3.5 s
     assert len(first.failed) == 1 and rest and rest[-1].failed == []
     assert len(pipeline.replies()) == 1
-    item = StateTable(_table()).get(str(schema.dedupe_key("event", json.loads(body))))
+    item = StateTable(_table(), boto3.client("dynamodb")).get(
+        str(schema.dedupe_key("event", json.loads(body)))
+    )
     assert item is not None and item["status"] == "done"
     assert "rate limited" in item["last_error"] and item["error_count"] == 1
 
@@ -118,7 +121,9 @@ def test_a_poison_record_next_to_a_good_one(pipeline: Pipeline) -> None:
     assert dead[poison_id]["MessageAttributes"]["category"]["StringValue"] == "poison"
     assert dead[poison_id]["MessageAttributes"]["kind"]["StringValue"] == "event"
     assert "unknown envelope version 99" in dead[future_id]["MessageAttributes"]["reason"]["StringValue"]
-    kept = StateTable(_table()).get(f"sqs:{poison_id}")  # its last error is kept too
+    kept = StateTable(_table(), boto3.client("dynamodb")).get(
+        f"sqs:{poison_id}"
+    )  # its last error is kept too
     assert kept is not None and kept["last_error"] == "body is not JSON"
 
 
@@ -135,7 +140,9 @@ def test_a_permanent_slack_error_goes_to_the_dlq_with_its_reason(pipeline: Pipel
     assert attributes["category"] == "permanent"
     assert attributes["event_id"] == "Ev0DOOMED" and attributes["channel"] == "C0GONE"
     assert json.loads(dead["Body"])["payload"]["event_id"] == "Ev0DOOMED"
-    item = StateTable(_table()).get(str(schema.dedupe_key("event", json.loads(body))))
+    item = StateTable(_table(), boto3.client("dynamodb")).get(
+        str(schema.dedupe_key("event", json.loads(body)))
+    )
     assert item is not None and item["status"] == "dead" and item["last_error"] == f"slack error: {error}"
 
 
@@ -143,10 +150,12 @@ def test_nothing_is_acted_on_without_its_claim(pipeline: Pipeline, monkeypatch: 
     table = _table()
     pipeline.post(sr.mention("<@UBOT> ping"))
     monkeypatch.setenv("STATE_TABLE", "no-such-table")  # DynamoDB answers, but not for this table
+    container.reset()  # settings are read once per container: a new one reads the new table name
     invocation = pipeline.run_worker()
     assert invocation is not None and len(invocation.failed) == 1
     assert pipeline.replies() == []
     monkeypatch.setenv("STATE_TABLE", table)  # the table is back
+    container.reset()
     pipeline.drain()
     assert len(pipeline.replies()) == 1
 
@@ -267,6 +276,23 @@ def test_a_bot_token_from_secrets_manager_is_read_once(
     monkeypatch.setenv("SLACK_BOT_TOKEN_ARN", arn)
     pipeline.post(sr.mention("<@UBOT> ping"))
     pipeline.drain()
+    (reply,) = pipeline.replies()
+    assert reply["ok"]
+
+
+def test_a_bot_token_secrets_manager_cannot_give_fails_the_batch_until_it_can(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The container's settings are built again on the next invocation when building them failed."""
+    name = f"bot-token-later-{pipeline.queue_url[-20:]}"
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    monkeypatch.setenv("SLACK_BOT_TOKEN_ARN", name)  # GetSecretValue takes a name too; none exists yet
+    pipeline.post(sr.mention("<@UBOT> ping"))
+    invocation = pipeline.run_worker()
+    assert invocation is not None and len(invocation.failed) == len(invocation.records) == 1
+    assert pipeline.replies() == []
+    boto3.client("secretsmanager").create_secret(Name=name, SecretString="xoxb-from-secrets")
+    pipeline.drain()  # the same container: nothing was kept from the failed build
     (reply,) = pipeline.replies()
     assert reply["ok"]
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from worker import skills
 from worker.skills import Ask, check
-from worker.urlcheck import CheckResult
+from worker.skills.check.urlcheck import CheckResult
 
 
 def _result(
@@ -97,3 +98,10 @@ def test_no_urls_gives_the_usage(checked: list[list[str]]) -> None:
     assert check.run(Ask(text="please")).text == check.USAGE
     assert check.recheck(Ask(text="")).text == check.USAGE
     assert checked == []
+
+
+def test_the_check_skill_is_a_package_and_is_found_as_one() -> None:
+    """Skill discovery finds packages too: ``worker/skills/check/`` holds the skill and its HTTP client."""
+    assert hasattr(check, "__path__")  # a package, not a module
+    assert skills.find("check") is check.SKILL
+    assert check.SKILL.actions == {"recheck": check.recheck}

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker import netguard
-from worker.netguard import (
+from worker.skills.check import netguard
+from worker.skills.check.netguard import (
     LookupTimedOut,
     RefusedAddress,
     UnresolvableHost,

@@ -11,7 +11,7 @@ import pytest
 from shared import envelope as schema
 from tests.support import slack_requests as sr
 from worker import route
-from worker.envelope import Envelope
+from worker.envelope import QueuedEnvelope
 
 NOW = 1_800_000_000.0
 MINUTE = 60.0
@@ -57,14 +57,16 @@ def test_the_records_counted_are_those_the_worker_answers_through_their_response
     kind: schema.Kind, payload: dict[str, Any], through_response_url: bool
 ) -> None:
     assert schema.answered_through_response_url(kind, payload) is through_response_url
-    envelope = Envelope.model_validate(schema.build(kind, payload, received_at=NOW, request_id="r"))
+    envelope = QueuedEnvelope.model_validate(schema.build(kind, payload, received_at=NOW, request_id="r"))
     job = route.plan(envelope, time.monotonic() + 60)
     assert isinstance(job, route.Job)
     assert isinstance(job.destination, route.ResponseUrl) is through_response_url
 
 
 def test_the_route_dates_the_response_url_and_says_who_to_answer_instead() -> None:
-    envelope = Envelope.model_validate(schema.build("command", _command(), received_at=NOW, request_id="r"))
+    envelope = QueuedEnvelope.model_validate(
+        schema.build("command", _command(), received_at=NOW, request_id="r")
+    )
     job = route.plan(envelope, time.monotonic() + 60)
     assert isinstance(job, route.Job) and isinstance(job.destination, route.ResponseUrl)
     assert (job.destination.received_at, job.destination.channel, job.destination.user) == (

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support import hostile_http
-from worker.urlcheck import (
+from worker.skills.check.urlcheck import (
     MAX_HEADER_BYTES,
     MAX_REDIRECTS,
     USER_AGENT,

@@ -11,11 +11,11 @@ from shared import envelope as schema
 from tests.fixtures import corpus
 from tests.support import slack_requests as sr
 from worker import route, skills
-from worker.envelope import Envelope
+from worker.envelope import QueuedEnvelope
 
 
-def _envelope(kind: str, payload: dict) -> Envelope:
-    return Envelope.model_validate(schema.build(kind, payload, received_at=time.time(), request_id="r"))  # type: ignore[arg-type]
+def _envelope(kind: str, payload: dict) -> QueuedEnvelope:
+    return QueuedEnvelope.model_validate(schema.build(kind, payload, received_at=time.time(), request_id="r"))  # type: ignore[arg-type]
 
 
 def _form(body: bytes) -> dict[str, str]:

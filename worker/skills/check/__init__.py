@@ -12,6 +12,10 @@ What one person can make the bot fetch is bounded: the first MAX_URLS URLs of a 
 when there were more), MAX_REDIRECTS redirects each, and RATE_LIMIT checks per person per
 RATE_LIMIT_WINDOW_SECONDS, counted in the state table (Re-check clicks count too). Over the limit, the
 reply says so and nothing is fetched.
+
+A package, so that what only this skill needs lives with it: this file is the skill (the words, the
+reply, the rate limit), ``urlcheck`` the SSRF-safe HTTP(S) checker, ``netguard`` which addresses the
+checker may reach.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ import time
 from typing import Any
 
 from shared.config import env, env_bool
+from worker import aws
 from worker.mrkdwn import escape
 from worker.skills import Ask, Reply, Skill
+from worker.skills.check.urlcheck import MAX_URLS, CheckResult, check_all, extract_urls, is_checkable_url
 from worker.state import StateTable
-from worker.urlcheck import MAX_URLS, CheckResult, check_all, extract_urls, is_checkable_url
 
 TIMEOUT_SECONDS = 5.0
 CERT_WARNING_DAYS = 14
@@ -65,7 +70,7 @@ def _rate_limited(ask: Ask) -> Reply | None:
         return None
     key = f"ratelimit:check:{ask.team or '-'}:{ask.user or '-'}"
     now = time.time()
-    if StateTable(table).count(key, RATE_LIMIT_WINDOW_SECONDS, now=now) <= RATE_LIMIT:
+    if StateTable(table, aws.client("dynamodb")).count(key, RATE_LIMIT_WINDOW_SECONDS, now=now) <= RATE_LIMIT:
         return None
     minutes = math.ceil((RATE_LIMIT_WINDOW_SECONDS - now % RATE_LIMIT_WINDOW_SECONDS) / 60)
     return Reply(

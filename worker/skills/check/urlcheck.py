@@ -5,7 +5,7 @@ it returns (Lambda freezes threads when the handler returns); `extract_urls` pul
 message.
 
 How a check stays safe: every hop (the URL and each redirect target) is resolved and vetted with
-`worker.netguard.resolve`, and the socket is connected to the vetted IP address itself, never by name, so a
+`netguard.resolve`, and the socket is connected to the vetted IP address itself, never by name, so a
 DNS answer that changes between the vetting and the connect (rebinding) cannot send it elsewhere. The
 original host name still goes in the `Host` header, in SNI and in certificate verification. One deadline,
 `timeout` seconds from the start, bounds the whole check: name lookups (`netguard.resolve` stops waiting for
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
-from worker import netguard
+from worker.skills.check import netguard
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
