@@ -21,10 +21,9 @@ from ingest.aws.client import (
     connect,
     endpoint_url,
     env_credentials,
-    region,
     retryable,
 )
-from shared.config import env_float
+from shared.config import env_float, region
 
 # One attempt is at most connect + read timeout (the read timeout applies per socket read, and an SQS
 # answer is one small read). SQS answers in tens of milliseconds; the sandbox's moto on a

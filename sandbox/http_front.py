@@ -20,7 +20,6 @@ import base64
 import binascii
 import json
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sandbox.poller import LambdaContext
 from sandbox.serving import BackgroundServer, BodyTooLarge, LoopbackServer, QuietHandler
+from shared import config as shared_config
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -82,10 +82,6 @@ def is_textual(content_type: str | None) -> bool:
     )
 
 
-def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-
-
 def _trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
 
@@ -104,7 +100,7 @@ def function_url_event(
     now: float | None = None,
 ) -> dict[str, Any]:
     """The event a Lambda Function URL (auth type NONE) builds for this HTTP request."""
-    region = region or _region()
+    region = region or shared_config.region()
     now = time.time() if now is None else now
     cookies: list[str] = []
     joined: dict[str, str] = {}

@@ -29,7 +29,6 @@ import base64
 import collections
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from sandbox.serving import StartStop
+from shared import config as shared_config
 
 __all__ = [
     "BatchReport",
@@ -82,7 +82,7 @@ class LambdaContext:
         function_version: str = "$LATEST",
         aws_request_id: str | None = None,
     ) -> None:
-        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        region = region or shared_config.region()
         self.function_name = function_name
         self.function_version = function_version
         self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"

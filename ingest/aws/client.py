@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from ingest.aws.http1 import Answer, BadAnswer, ClosedBeforeAnswer, Connection
 from ingest.aws.sigv4 import Credentials, sign
+from shared.config import region
 
 
 class Service(NamedTuple):
@@ -70,10 +71,6 @@ def env_credentials() -> Credentials | None:
     if not (access_key and secret_key):
         return None
     return Credentials(access_key, secret_key, os.environ.get("AWS_SESSION_TOKEN", ""))
-
-
-def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
 def endpoint_url(service: Service) -> str:

@@ -11,9 +11,9 @@ from ingest.aws.client import (
     connect,
     endpoint_url,
     env_credentials,
-    region,
 )
 from ingest.aws.sigv4 import Credentials
+from shared.config import region
 
 
 @pytest.fixture(autouse=True)
