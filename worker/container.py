@@ -2,15 +2,17 @@
 
 Lambda runs a container's invocations one after another in one process whose environment does not
 change, so the worker and the alarm function build what they need on their first invocation and keep
-it until the container ends: one Secrets Manager read, one boto3 client per service. Nothing is keyed
-on the environment. A process whose environment does change between invocations (the tests point each
-test at fresh queues, and some take DynamoDB away mid-way) calls ``reset()``: the next invocation
-builds everything again, which is what a new container does. tests/conftest.py resets before every
-test; a test that changes the environment mid-way resets itself.
+it until the container ends: one Secrets Manager read, one boto3 client per service.
+
+A process that calls the handlers with another environment (a test suite pointing each test at fresh
+queues, or taking DynamoDB away mid-way) is, for the handlers, another container: what was built is
+built again from the new environment, never used against it. The environment is compared once per
+use (a few dozen short strings), which costs microseconds; ``reset()`` forgets everything at once.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -29,18 +31,22 @@ class PerContainer(Generic[T]):
     def __init__(self, build: Callable[[], T]) -> None:
         self._build = build
         self._value: T | None = None
+        self._built_in: dict[str, str] | None = None  # the environment it was built from
         self._lock = threading.Lock()  # the batch's threads may ask for it at once
         _kept.append(self)
 
     def get(self) -> T:
         with self._lock:
-            if self._value is None:
+            environment = dict(os.environ)
+            if self._value is None or self._built_in != environment:
                 self._value = self._build()
+                self._built_in = environment
             return self._value
 
     def forget(self) -> None:
         with self._lock:
             self._value = None
+            self._built_in = None
 
 
 def reset() -> None:
