@@ -34,6 +34,7 @@ from worker import alarms, aws, deadletters, slack
 from worker.alarm_messages import AlarmClaim, AlarmMessages, Message, Posted
 from worker.container import PerContainer
 from worker.errors import Permanent, Transient
+from worker.invocation import remaining_seconds
 
 logger = get_logger("alarms")
 DEFAULT_TIMEOUT_SECONDS = 20.0
@@ -77,7 +78,7 @@ class AlarmNotPosted(Exception):
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     started = time.monotonic()
-    deadline = started + _remaining_seconds(context) - SETTLE_SECONDS
+    deadline = started + remaining_seconds(context, DEFAULT_TIMEOUT_SECONDS) - SETTLE_SECONDS
     records = event.get("Records") if isinstance(event, dict) else None
     records = [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
     try:
@@ -198,13 +199,3 @@ def _quietly(action: Callable[[], object]) -> None:
         action()
     except Exception:
         logger.exception("state table update failed")
-
-
-def _remaining_seconds(context: Any) -> float:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if callable(remaining):
-        try:
-            return float(remaining()) / 1000
-        except (TypeError, ValueError):
-            pass
-    return DEFAULT_TIMEOUT_SECONDS

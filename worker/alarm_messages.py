@@ -27,9 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from worker.errors import Transient
+from worker import state
 
 REPEAT_WINDOW_SECONDS = 300.0  # repeats within 5 minutes of the post are merged into it
 KEPT_IDS = 20  # SNS MessageIds remembered per alarm, against duplicate deliveries
@@ -102,7 +100,7 @@ class AlarmMessages:
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except _Refused as refused:
+        except state.ConditionFailed as refused:
             message = _message(refused.item)
             # The same notification, handled or being handled right now, is a duplicate; any other waits.
             handled = (
@@ -148,24 +146,11 @@ class AlarmMessages:
                 ExpressionAttributeValues={**values, ":me": {"S": claim.message_id}},
                 **({"ExpressionAttributeNames": names} if names else {}),
             )
-        except _Refused:
+        except state.ConditionFailed:
             return
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise _Refused(error.response.get("Item") or {}) from None
-            raise Transient(f"state table: {error.response.get('Error', {}).get('Code', 'error')}") from error
-        except BotoCoreError as error:
-            raise Transient(f"state table unreachable: {error.__class__.__name__}") from error
-
-
-class _Refused(Exception):
-    def __init__(self, item: dict[str, Any]) -> None:
-        super().__init__("condition failed")
-        self.item = item  # the item as it was (DynamoDB's typed attributes)
+        return state.call(self.client, operation, **kwargs)
 
 
 def _message(item: dict[str, Any]) -> Message:

@@ -16,6 +16,7 @@ from shared.log import get_logger, log
 from worker import aws, metrics
 from worker.batch import WorkerSettings, process_batch
 from worker.container import PerContainer
+from worker.invocation import remaining_seconds
 from worker.state import StateTable
 
 logger = get_logger("worker")
@@ -50,7 +51,7 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
 def handle(event: Any, context: Any, settings: WorkerSettings) -> dict[str, Any]:
     """The invocation, given the settings (the bench hands it settings of its own)."""
     started = time.monotonic()
-    deadline = started + _remaining_seconds(context) - SETTLE_SECONDS
+    deadline = started + remaining_seconds(context, DEFAULT_TIMEOUT_SECONDS) - SETTLE_SECONDS
     records = _records(event)
     outcomes = process_batch(records, deadline, settings)
     metrics.emit(outcomes)
@@ -69,13 +70,3 @@ def handle(event: Any, context: Any, settings: WorkerSettings) -> dict[str, Any]
 def _records(event: Any) -> list[dict[str, Any]]:
     records = event.get("Records") if isinstance(event, dict) else None
     return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
-
-
-def _remaining_seconds(context: Any) -> float:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    if callable(remaining):
-        try:
-            return float(remaining()) / 1000
-        except (TypeError, ValueError):
-            pass
-    return DEFAULT_TIMEOUT_SECONDS

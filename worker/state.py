@@ -154,8 +154,8 @@ class StateTable:
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except _ConditionFailed as refused:
-            return refused.item
+        except ConditionFailed as refused:
+            return _plain(refused.item)
         return None
 
     def _settle(self, claim: Claim, status: str, error: str | None = None) -> None:
@@ -183,24 +183,29 @@ class StateTable:
                 ExpressionAttributeNames={"#s": "status", "#o": "owner"},
                 ExpressionAttributeValues=values,
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             return
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise _ConditionFailed(_plain(error.response.get("Item") or {})) from None
-            raise Transient(f"state table: {error.response.get('Error', {}).get('Code', 'error')}") from error
-        except BotoCoreError as error:
-            raise Transient(f"state table unreachable: {error.__class__.__name__}") from error
+        return call(self.client, operation, **kwargs)
 
 
-class _ConditionFailed(Exception):
+def call(client: Any, operation: str, **kwargs: Any) -> Any:
+    """One DynamoDB call: a refused condition is ``ConditionFailed``, anything else ``Transient``."""
+    try:
+        return getattr(client, operation)(**kwargs)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            raise ConditionFailed(error.response.get("Item") or {}) from None
+        raise Transient(f"state table: {error.response.get('Error', {}).get('Code', 'error')}") from error
+    except BotoCoreError as error:
+        raise Transient(f"state table unreachable: {error.__class__.__name__}") from error
+
+
+class ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any]) -> None:
         super().__init__("condition failed")
-        self.item = item  # the item as it was, when the write asked for it
+        self.item = item  # the item as it was (DynamoDB's typed attributes), when the write asked for it
 
 
 _ERROR_UPDATE = (
