@@ -11,6 +11,10 @@ The rules are only as trustworthy as the views the bot itself opened: the signat
 the payload, and only the app that opened a view can set its metadata. Even so, options are read
 only from settings named in ``OPTION_SETTINGS`` (and never from one whose name says it is a secret),
 so no metadata can make the ingest reflect a secret such as ``SLACK_SIGNING_SECRET``.
+
+The built-in ``incident`` form's rules are also known here by its ``callback_id`` (``BUILT_IN``): a
+submission whose ``private_metadata`` was lost or never written (a view built by another client) is
+still held to them, and its service picker still answered. The skill declares them from here, once.
 """
 
 from __future__ import annotations
@@ -61,6 +65,33 @@ class Metadata:
     rules: Mapping[str, Rule] = field(default_factory=dict)
     context: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)  # external select action_id → setting name
+
+
+INCIDENT_CALLBACK_ID = "incident:declare"
+INCIDENT_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+# callback_id → the rules and option sources of a modal this bot ships, for a view that lost its metadata.
+BUILT_IN: Mapping[str, Metadata] = {
+    INCIDENT_CALLBACK_ID: Metadata(
+        rules={
+            "title": {"required": True, "max_length": 80},
+            "severity": {"required": True, "one_of": list(INCIDENT_SEVERITIES)},
+            "summary": {"required": False, "max_length": 3000},  # Slack's own ceiling for a text input
+        },
+        options={"service": DEFAULT_OPTION_SETTINGS},
+    )
+}
+
+
+def declared(view: Any) -> tuple[Metadata, bool]:
+    """The view's own metadata; else the built-in declaration for its callback_id (and True)."""
+    if not isinstance(view, dict):
+        return Metadata(), False
+    metadata = read_private_metadata(view.get("private_metadata"))
+    if metadata.rules or metadata.options:
+        return metadata, False
+    callback_id = view.get("callback_id")
+    built_in = BUILT_IN.get(callback_id) if isinstance(callback_id, str) else None
+    return (built_in, True) if built_in is not None else (metadata, False)
 
 
 class _Invalid(ValueError):
@@ -133,11 +164,13 @@ def errors(view: Any) -> dict[str, str]:
     """
     if not isinstance(view, dict):
         return {}
-    rules = read_private_metadata(view.get("private_metadata")).rules
+    metadata, built_in = declared(view)
+    rules = metadata.rules
     if not rules:
         return {}
     values = submitted_values(view)
-    present = set(values) | _input_block_ids(view)
+    # A built-in form shows every input it declares, whatever the submitted state leaves out.
+    present = set(rules) if built_in else set(values) | _input_block_ids(view)
     found: dict[str, str] = {}
     for block_id, rule in rules.items():
         if block_id in present:
@@ -158,8 +191,7 @@ def suggestions(
     """
     if not isinstance(payload, dict):
         return []
-    view = payload.get("view")
-    metadata = read_private_metadata(view.get("private_metadata") if isinstance(view, dict) else None)
+    metadata, _ = declared(payload.get("view"))
     action_id = payload.get("action_id")
     setting = metadata.options.get(action_id) if isinstance(action_id, str) else None
     allowlist = option_settings() if allowed is None else frozenset(allowed)

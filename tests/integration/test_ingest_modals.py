@@ -74,9 +74,30 @@ def test_a_valid_submission_is_queued_and_the_modal_closes(door: str, aws: Aws) 
 @DOORS
 def test_a_submission_of_a_view_without_our_rules_is_queued_as_before(door: str, aws: Aws) -> None:
     view = mp.incident_view(title=None, severity=None, private_metadata="This is for you!")
+    view["callback_id"] = "someone_else:form"
     result = post(door, sr.interaction(mp.view_submission(view)))
     assert (result["statusCode"], result["body"]) == (200, "")
     assert aws.depth() == 1
+
+
+@DOORS
+def test_the_incident_form_is_held_to_its_rules_even_without_its_metadata(door: str, aws: Aws) -> None:
+    """A submission whose private_metadata was lost (or a view built by another client) and whose state
+    leaves the severity out altogether: the built-in form's rules still apply, by its callback_id."""
+    view = mp.incident_view(title="x" * 81, private_metadata="")
+    del view["state"]["values"]["severity"], view["blocks"]
+    result = post(door, sr.interaction(mp.view_submission(view)))
+    assert json.loads(result["body"]) == {
+        "response_action": "errors",
+        "errors": {
+            "title": "Use at most 80 characters (this has 81).",
+            "severity": "This field is required.",
+        },
+    }
+    assert aws.depth() == 0
+    suggestion = mp.block_suggestion("pay", private_metadata="")
+    options = json.loads(post(door, sr.interaction(suggestion))["body"])["options"]
+    assert [o["value"] for o in options] == ["payments", "Payroll"]
 
 
 @DOORS

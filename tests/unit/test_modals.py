@@ -405,7 +405,10 @@ def test_a_secret_is_never_an_option_even_when_allowlisted(name: str) -> None:
     "payload",
     [
         mp.block_suggestion("pay", action_id="severity"),  # no option source declared for it
-        mp.block_suggestion("pay", private_metadata=""),  # a view that is not ours
+        {  # a view that is neither ours nor a built-in form
+            **mp.block_suggestion("pay", private_metadata=""),
+            "view": {**mp.incident_view(private_metadata=""), "callback_id": "someone_else:form"},
+        },
         {**mp.block_suggestion("pay"), "view": None},  # a select in a message: no view
         {**mp.block_suggestion("pay"), "action_id": ["service"]},
         None,

@@ -34,21 +34,18 @@ from worker.mrkdwn import escape
 from worker.skills import Ask, Reply, Skill
 from worker.slack import call
 
-CALLBACK_ID = "incident:declare"
-TITLE_MAX_LENGTH = 80
-SUMMARY_MAX_LENGTH = 3000  # Slack's own ceiling for a text input
+CALLBACK_ID = modals.INCIDENT_CALLBACK_ID
+# The form's rules are declared once, in shared.modals (the ingest enforces them in its answer).
+RULES: dict[str, modals.Rule] = dict(modals.BUILT_IN[CALLBACK_ID].rules)
+TITLE_MAX_LENGTH = RULES["title"]["max_length"]
+SUMMARY_MAX_LENGTH = RULES["summary"]["max_length"]
 SEVERITIES = {
     "SEV1": "critical: customers cannot use the product",
     "SEV2": "major: a key feature is down or degraded",
     "SEV3": "minor: limited impact, a workaround exists",
     "SEV4": "low: cosmetic or internal only",
 }
-SERVICES_SETTING = "SERVICES"  # comma-separated; the ingest answers the service picker from it
-RULES: dict[str, modals.Rule] = {
-    "title": {"required": True, "max_length": TITLE_MAX_LENGTH},
-    "severity": {"required": True, "one_of": list(SEVERITIES)},
-    "summary": {"required": False, "max_length": SUMMARY_MAX_LENGTH},
-}
+SERVICES_SETTING = modals.BUILT_IN[CALLBACK_ID].options["service"]  # the ingest answers the picker from it
 # Where Slack refuses a post because the bot cannot write there: the announcement goes to the DM.
 _CHANNEL_REFUSALS = {
     "not_in_channel": "I am not a member of {channel}: invite me there (`/invite` and my name) to "
