@@ -150,7 +150,8 @@ def report_missing(missing: list[str]) -> None:
 
 
 def report_ambiguous(ambiguous: dict[str, list[DeadLetter]], explain: Explain | None = None) -> None:
-    """For each ambiguous id, a line saying so, then its candidates, one per line (on stderr)."""
+    """For each ambiguous id, a line saying so (on stderr), then its candidates, one per line (on stdout:
+    they are the answer a script or a person reads next)."""
     for name, letters in ambiguous.items():
         if explain is not None:
             explain(letters)
@@ -167,7 +168,7 @@ def report_ambiguous(ambiguous: dict[str, list[DeadLetter]], explain: Explain | 
             ]
             for letter in letters
         ]
-        print(table(["  DEAD-LETTER ID", "SOURCE ID", "EVENT ID", "REASON"], _indent(rows)), file=sys.stderr)
+        print(table(["  DEAD-LETTER ID", "SOURCE ID", "EVENT ID", "REASON"], _indent(rows)))
 
 
 def _indent(rows: list[list[str]]) -> list[list[str]]:

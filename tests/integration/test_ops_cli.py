@@ -198,9 +198,8 @@ def test_an_ambiguous_prefix_lists_the_candidates_and_exits_2(
 ) -> None:
     result = slackbot(capsys, "dlq", "show", "Ev0")  # Ev0FLAKY and Ev0GONE; the poison has no event id
     assert result.code == 2
-    assert result.out == ""
-    first, header, *candidates = result.err.splitlines()
-    assert first == "ambiguous id Ev0: 2 dead letters match; give more of one of their ids:"
+    assert result.err.strip() == "ambiguous id Ev0: 2 dead letters match; give more of one of their ids:"
+    header, *candidates = result.out.splitlines()  # the candidates are the answer: on stdout
     assert header.split() == ["DEAD-LETTER", "ID", "SOURCE", "ID", "EVENT", "ID", "REASON"]
     rows = {line.split()[0]: line.split() for line in candidates}
     assert set(rows) == {dead["Ev0FLAKY"], dead["Ev0GONE"]}
@@ -229,8 +228,8 @@ def test_drop_and_redrive_take_prefixes_and_refuse_an_ambiguous_one(
     for verb in ("drop", "redrive"):
         result = slackbot(capsys, "dlq", verb, "aaaa", "--yes")
         assert result.code == 2, verb
-        assert "ambiguous id aaaa: 2 dead letters match" in result.err
-        assert first in result.err and second in result.err and "Nothing" in result.err
+        assert "ambiguous id aaaa: 2 dead letters match" in result.err and "Nothing" in result.err
+        assert first in result.out and second in result.out
         assert _depth(aws.sqs, aws.resources.dlq_url) == (2, 0)  # nothing acted on, nothing held
 
     dropped = slackbot(capsys, "dlq", "drop", "aaaa1", "--yes")
