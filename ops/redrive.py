@@ -11,7 +11,7 @@ message by message, at most as many as were waiting when it started, so that mes
 meanwhile are not sent round in a loop.
 
 A slash command or a click on an ephemeral message is answered through its ``response_url``, which Slack
-takes only within 30 minutes: a redriven one older than that (29 minutes, the worker's margin) is answered
+takes only within 30 minutes: a redriven one older than that is answered
 with ``chat.postEphemeral`` to the same user (or a direct message) instead, and the redrive says how many
 it moved (``--all`` counts what waited in the dead-letter queue when it started).
 """

@@ -140,16 +140,16 @@ def dedupe_key(kind: str, payload: dict[str, Any]) -> str | None:
 
 
 # Slack takes up to 5 posts to a ``response_url`` within 30 minutes of the command or click. The worker
-# counts that age from the envelope's ``received_at`` (the ingest's clock when it acknowledged Slack), which
-# is a little later than the moment Slack minted the URL, and its post takes a few seconds more: so a URL
-# is treated as expired one minute early, at 29 minutes, and is then not contacted at all.
+# counts that age from the envelope's ``received_at`` (the ingest's clock when it acknowledged Slack); one
+# 30 minutes old or more is not contacted at all. ``received_at`` is a second or two later than the moment
+# Slack minted the URL, so a post in the last seconds may still find it expired: Slack then answers
+# ``expired_url`` or 404, and the worker answers the other way all the same (worker/replies.py).
 RESPONSE_URL_LIFETIME_SECONDS = 30 * 60
-RESPONSE_URL_SAFETY_SECONDS = 60
 
 
 def response_url_expired(received_at: float, now: float) -> bool:
     """Whether a ``response_url`` received at ``received_at`` (epoch seconds) is past use at ``now``."""
-    return now - received_at >= RESPONSE_URL_LIFETIME_SECONDS - RESPONSE_URL_SAFETY_SECONDS
+    return now - received_at >= RESPONSE_URL_LIFETIME_SECONDS
 
 
 def answered_through_response_url(kind: str, payload: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ A slash command or a click on an ephemeral message is answered through its ``res
 takes 5 times within 30 minutes. A record that comes back from SQS late (retries, a redrive from the
 dead-letter queue) may find it past use:
 
-1. a ``response_url`` whose envelope was received 29 minutes ago or more (30 less a minute's margin, see
+1. a ``response_url`` whose envelope was received 30 minutes ago or more (see
    ``shared.envelope.response_url_expired``) is not contacted at all; one Slack answers ``expired_url``,
    ``used_url`` or HTTP 404/410 is given up on;
 2. the answer goes to the same user in the same channel with ``chat.postEphemeral`` (only they see it,
