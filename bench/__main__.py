@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from bench import bytecode, cold, e2e, footprint, package, plot, warm, worker_batch
+from bench import bytecode, claims, cold, e2e, footprint, modal, package, plot, warm, worker_batch
 from bench.env import BenchEnv
 from bench.machine import describe, load
 from bench.report import Figure, document, scrub_paths, verdict
 
-FIGURES = ("cold", "warm", "worker", "e2e", "footprint", "bytecode", "plot")
+FIGURES = ("cold", "warm", "worker", "e2e", "footprint", "bytecode", "plot", "claims", "modal")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LOG = ROOT / "build" / "bench.log"
@@ -42,10 +42,30 @@ class Sizes:
     pings: int
     cold_workers: int
     bytecode_rounds: int
+    claim_events: int  # events of each kind whose DynamoDB requests are counted
+    modal_commands: int  # `/incident` commands through the sandbox
 
 
-FULL = Sizes(cold_rounds=40, warm_rounds=400, worker_rounds=10, pings=200, cold_workers=5, bytecode_rounds=15)
-QUICK = Sizes(cold_rounds=6, warm_rounds=60, worker_rounds=3, pings=30, cold_workers=2, bytecode_rounds=3)
+FULL = Sizes(
+    cold_rounds=40,
+    warm_rounds=400,
+    worker_rounds=10,
+    pings=200,
+    cold_workers=5,
+    bytecode_rounds=15,
+    claim_events=10,
+    modal_commands=100,
+)
+QUICK = Sizes(
+    cold_rounds=6,
+    warm_rounds=60,
+    worker_rounds=3,
+    pings=30,
+    cold_workers=2,
+    bytecode_rounds=3,
+    claim_events=3,
+    modal_commands=20,
+)
 
 
 # Where progress lines go: the terminal's stderr, also while stderr itself goes to the log.
@@ -173,6 +193,14 @@ class Run:
                 self.out.mkdir(parents=True, exist_ok=True)
                 plot.draw(path, cold_results, warm_results)
             return plot.figure(path, cold_results, warm_results, self.write)
+        if name == "claims":
+            progress(f"figure 8: DynamoDB requests per event, {self.sizes.claim_events} events of each kind")
+            return claims.figure(claims.measure(self.world(), self.sizes.claim_events, progress))
+        if name == "modal":
+            progress("figure 9: `/incident` → `views.open` through the sandbox, and cold workers")
+            return modal.figure(
+                modal.measure(self.world(), self.sizes.modal_commands, self.sizes.cold_workers, progress)
+            )
         raise ValueError(name)
 
     def run(self, names: list[str]) -> None:
@@ -211,7 +239,8 @@ def header(sizes: Sizes, mode: str, load_before: str, seconds: float, names: lis
     lines += [f"| {name} | {value} |" for name, value in describe(load_before)]
     lines += [
         f"| run | {mode}: {', '.join(names)}; {seconds:.0f} s; rounds: cold {sizes.cold_rounds}, warm "
-        f"{sizes.warm_rounds}, worker {sizes.worker_rounds}, pings {sizes.pings}, bytecode {sizes.bytecode_rounds} |",
+        f"{sizes.warm_rounds}, worker {sizes.worker_rounds}, pings {sizes.pings}, bytecode {sizes.bytecode_rounds}, "
+        f"claims {sizes.claim_events} events of each kind, modals {sizes.modal_commands} |",
     ]
     return "\n".join(lines)
 

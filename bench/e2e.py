@@ -24,7 +24,7 @@ SEGMENTS = (
     ("ingest: verify, classify, enqueue, log", "arrived", "queued"),
     ("SQS → worker invoked (poller's long poll, batch event)", "queued", "picked_up"),
     ("worker: read envelope, route", "picked_up", "claim_start"),
-    ("DynamoDB claim (conditional writes)", "claim_start", "claim_end"),
+    ("DynamoDB claim (one conditional write)", "claim_start", "claim_end"),
     ("skill runs, Slack client built", "claim_end", "deliver_start"),
     ("`chat.postMessage` → stand-in records it", "deliver_start", "replied"),
 )

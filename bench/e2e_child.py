@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 from bench.hops import HopRecorder
@@ -33,8 +34,8 @@ class HopConsole(Console):
         super().__init__()
         self.lock = threading.Lock()
         self.worker = worker  # sqs message id → hops of the worker
-        self.by_event: dict[str, dict[str, float]] = {}  # event id → hops of the ingest
-        self.message_of: dict[str, str] = {}  # event id → sqs message id
+        self.by_event: dict[str, dict[str, float]] = {}  # event or correlation id → hops of the ingest
+        self.message_of: dict[str, str] = {}  # event or correlation id → sqs message id
 
     def hop(self, message_id: str, name: str) -> None:
         self.worker.hop(message_id, name)
@@ -46,11 +47,13 @@ class HopConsole(Console):
         return {**hops, **self.worker.of(message_id)}
 
     def ingest(self, fields: dict[str, Any], at: float) -> None:
-        event_id = str(fields.get("event_id", ""))
+        # An event is known by its event id, a command by its correlation id (``command:<trigger id>``).
+        ids = {str(fields[name]) for name in ("event_id", "correlation_id") if fields.get(name)}
         with self.lock:
-            self.by_event[event_id] = {"arrived": at - float(fields.get("ms", 0)) / 1000, "queued": at}
-            if fields.get("message_id"):
-                self.message_of[event_id] = str(fields["message_id"])
+            for known_as in ids:
+                self.by_event[known_as] = {"arrived": at - float(fields.get("ms", 0)) / 1000, "queued": at}
+                if fields.get("message_id"):
+                    self.message_of[known_as] = str(fields["message_id"])
 
     def picked_up(self, message_id: str, receive_count: int = 1) -> None:
         self.hop(message_id, "picked_up")
@@ -62,8 +65,10 @@ class HopConsole(Console):
         pass
 
 
-def main(argv: list[str]) -> int:
-    pings, warmup = int(argv[0]), int(argv[1])
+@contextlib.contextmanager
+def sandbox() -> Iterator[tuple[Stack, HopConsole]]:
+    """The sandbox stack as ``make run`` starts it (with the stand-in, never real Slack), its console
+    recording hops; the worker's steps are timed from the moment it is up."""
     os.environ.pop("SLACK_BOT_TOKEN", None)  # never real Slack: the stand-in answers
     os.environ["SLACK_SIGNING_SECRET"] = DEV_SIGNING_SECRET
     os.environ.pop("AWS_ENDPOINT_URL", None)  # the stack starts its own moto
@@ -75,6 +80,16 @@ def main(argv: list[str]) -> int:
     try:
         assert stack.front is not None and stack.slack is not None, "the stand-in must answer, not Slack"
         recorder.instrument()
+        yield stack, console
+    finally:
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            stack.stop()
+
+
+def main(argv: list[str]) -> int:
+    pings, warmup = int(argv[0]), int(argv[1])
+    with sandbox() as (stack, console):
+        assert stack.front is not None
         url = stack.front.url
         seq = 0
         results: list[dict[str, float]] = []
@@ -110,9 +125,6 @@ def main(argv: list[str]) -> int:
         for hops, number in zip(results, range(warmup, warmup + pings), strict=True):
             hops.update(console.hops(f"EvBENCH{number:06d}"))
         sys.stdout.write("BENCH_RESULT " + json.dumps({"pings": results}) + "\n")
-    finally:
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-            stack.stop()
     return 0
 
 

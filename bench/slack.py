@@ -30,6 +30,16 @@ def signed_mention(
     user: str = "U0HUMAN",
 ) -> dict[str, Any]:
     """The Function URL event of a signed ``app_mention``, fresh: new event id, ts and timestamp."""
-    body = mention_body(text, channel, user)
-    headers = slack_headers(body, secret=secret)
+    return signed_request(mention_body(text, channel, user), secret=secret)
+
+
+def signed_request(
+    body: bytes,
+    content_type: str = "application/json",
+    *,
+    secret: str = SIGNING_SECRET,
+    retry_num: int | None = None,
+) -> dict[str, Any]:
+    """The Function URL event of ``body`` as Slack posts it, signed now (``retry_num``: Slack's retry)."""
+    headers = slack_headers(body, secret=secret, content_type=content_type, retry_num=retry_num)
     return function_url_event("POST", "/slack/events", "", list(headers.items()), body, "3.3.3.3")
