@@ -416,7 +416,7 @@ SUBMISSION: dict[str, Any] = {
     "trigger_id": "1.2.submission",
     "view": {
         "id": "V1",
-        "callback_id": "incident:declare",
+        "callback_id": "survey:answer",  # a modal without declared rules: nothing to hold it to
         "blocks": [
             {"type": "section", "block_id": "intro", "text": {"type": "mrkdwn", "text": "Declare"}},
             {"type": "input", "block_id": "title", "element": {"type": "plain_text_input"}},
