@@ -38,6 +38,7 @@ PRIVILEGED_PORTS = 1024
 LONG_POLL_SECONDS = 2.5  # the sandbox's routes run as Function URL handlers: 3 s, then a 502
 SECRET_VARIABLE = "SLACK_SIGNING_SECRET"  # noqa: S105 (a variable's name)
 TOKEN_VARIABLE = "SLACK_BOT_TOKEN"  # noqa: S105 (a variable's name)
+SANDBOX_SERVICES = "api,web,payments,search"  # what the incident form offers unless SERVICES is set
 Route = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -210,6 +211,8 @@ class Stack:
         self.private_networks = private_networks(self.real_slack, os.environ)
         os.environ.update(self.private_networks.env())
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines would drown the console
+        # The incident form's service picker needs something to offer (yours wins, from the env or .env).
+        os.environ.setdefault("SERVICES", SANDBOX_SERVICES)
         # moto answers in milliseconds when idle but far slower than SQS under load on a small machine:
         # one patient attempt (2 s, still inside Slack's 3 s) instead of two quick ones.
         os.environ.setdefault("SQS_READ_TIMEOUT_SECONDS", "2.0")

@@ -92,3 +92,20 @@ def test_home_prints_the_home_tab_the_bot_publishes(sandbox: SandboxProcess, tmp
     assert "`/incident`" in said.stdout and "shortcut `incident:declare`" in said.stdout
     assert "*Dead letters*: " in said.stdout
     assert all(len(line) <= 100 for line in said.stdout.splitlines()), said.stdout
+
+
+def test_the_sandbox_offers_services_to_the_incident_forms_picker(sandbox: SandboxProcess) -> None:
+    """Typing in the form's service picker: the ingest answers from SERVICES, which the sandbox fills."""
+    import json
+    import urllib.request
+
+    from sandbox.slack_payloads import DEV_SIGNING_SECRET, block_suggestion, interaction, slack_headers
+
+    body = interaction(block_suggestion("service", "PAY", view={"callback_id": "incident:declare"}))
+    headers = slack_headers(body, secret=DEV_SIGNING_SECRET, content_type="application/x-www-form-urlencoded")
+    url = sandbox.exports()["SANDBOX_URL"] + "/slack/events"
+    with urllib.request.urlopen(
+        urllib.request.Request(url, data=body, headers=headers), timeout=10
+    ) as answer:
+        options = json.loads(answer.read())["options"]
+    assert [option["value"] for option in options] == ["payments"]
