@@ -100,17 +100,11 @@ def pipeline(
     moto_server: MotoServer, slack: Any, signing_secret: str, monkeypatch: pytest.MonkeyPatch
 ) -> Any:
     """Ingest → SQS → worker → Slack stand-in, with a 1 s visibility timeout so failed records return quickly."""
-    from tests.support.pipeline import Pipeline
+    from tests.support.pipeline import new_pipeline
 
-    sqs = boto3.client("sqs", endpoint_url=moto_server.url)
-    dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
-    created = resources.create(f"p{uuid.uuid4().hex[:12]}", sqs, dynamodb, visibility_timeout=1)
-    for name, value in created.env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
+    pipeline, _ = new_pipeline(moto_server.url, slack, monkeypatch.setenv, prefix="p", visibility_timeout=1)
     monkeypatch.setenv("CHECK_ALLOW_PRIVATE_NETWORKS", "true")
     # Failed records come back after 1 s instead of the 1–64 s backoff (tests/integration/test_retry_timing.py
     # keeps the real schedule and the template's visibility timeout).
     monkeypatch.setenv("RETRY_FIRST_WAIT_SECONDS", "0")
-    return Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack)
+    return pipeline

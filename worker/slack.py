@@ -26,7 +26,6 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.webhook import WebhookClient
 
 from shared.config import DEFAULT_SLACK_API_URL, env
-from worker import blockkit
 from worker.errors import PERMANENT_SLACK_ERRORS, Permanent, ResponseUrlGone, Transient
 
 SLACK_HOOKS_ORIGIN = ("https", "hooks.slack.com", 443)  # where Slack's own response_urls point
@@ -171,7 +170,6 @@ def post_to_response_url(url: str, reply: Reply, deadline: float, *, replace_ori
     """
     if not trusted_response_url(url):
         raise Permanent("forged response_url")
-    reply = blockkit.fit(reply)  # Slack answers an over-limit reply 400 invalid_blocks: permanent
     client = WebhookClient(url=url, timeout=_timeout(deadline), retry_handlers=[_DeadlineRetry(deadline)])
     body: dict[str, Any] = {
         "text": reply.text,

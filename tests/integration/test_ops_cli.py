@@ -31,7 +31,7 @@ from tests.support.ops import (
     poison,
     slackbot,
 )
-from tests.support.pipeline import Pipeline
+from tests.support.pipeline import Pipeline, new_pipeline
 from worker import deadletters
 
 AGE = re.compile(r"^\d+[smhd]$")
@@ -49,17 +49,10 @@ class Graveyard:
 
 @pytest.fixture(scope="module")
 def graveyard(moto_server: MotoServer) -> Iterator[Graveyard]:
-    sqs = boto3.client("sqs", endpoint_url=moto_server.url)
-    dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
-    created = resources.create(f"g{uuid.uuid4().hex[:12]}", sqs, dynamodb, visibility_timeout=1)
     with pytest.MonkeyPatch.context() as env, SlackStandIn() as slack:
-        for name, value in created.env().items():
-            env.setenv(name, value)
+        pipeline, created = new_pipeline(moto_server.url, slack, env.setenv, prefix="g", visibility_timeout=1)
         env.setenv("SLACK_SIGNING_SECRET", sr.SECRET)
-        env.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-        env.setenv("SLACK_API_URL", slack.api_url)
         env.setenv("RETRY_FIRST_WAIT_SECONDS", "0")  # five receives in about five seconds
-        pipeline = Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack)
         exhaust_retries(pipeline, "Ev0FLAKY")  # SQS moves it after 5 receives
         kill_permanently(pipeline, "Ev0GONE")  # the worker dead-letters it: channel_not_found
         poison_source_id = poison(pipeline)  # the worker dead-letters it: not JSON

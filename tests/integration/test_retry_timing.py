@@ -8,31 +8,23 @@ seen again within seconds proves that the worker set its visibility itself.
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Any
 
-import boto3
 import pytest
 
 from sandbox import resources
 from tests.support import slack_requests as sr
 from tests.support.moto_server import MotoServer
-from tests.support.pipeline import Pipeline
+from tests.support.pipeline import Pipeline, new_pipeline
 
 
 @pytest.fixture
 def slow_queue_pipeline(
     moto_server: MotoServer, slack: Any, signing_secret: str, monkeypatch: pytest.MonkeyPatch
 ) -> Pipeline:
-    sqs = boto3.client("sqs", endpoint_url=moto_server.url)
-    dynamodb = boto3.client("dynamodb", endpoint_url=moto_server.url)
-    created = resources.create(f"r{uuid.uuid4().hex[:12]}", sqs, dynamodb)  # the template's visibility
     assert resources.VISIBILITY_TIMEOUT_SECONDS >= 60
-    for name, value in created.env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-    monkeypatch.setenv("SLACK_API_URL", slack.api_url)
-    return Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack)
+    pipeline, _ = new_pipeline(moto_server.url, slack, monkeypatch.setenv, prefix="r")  # the template's
+    return pipeline
 
 
 def _seconds_until_visible_again(pipeline: Pipeline, limit: int = 15) -> tuple[float, list[dict[str, Any]]]:

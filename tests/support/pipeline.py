@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+
 from ingest.handler import lambda_handler as ingest_handler
+from sandbox import resources
 from sandbox.poller import LambdaContext, failed_message_ids, sqs_event
 from sandbox.slack_standin import SlackStandIn
 from tests.support import slack_requests as sr
@@ -148,3 +153,24 @@ class Pipeline:
 
 def queued_bodies(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in messages]
+
+
+def new_pipeline(
+    moto_url: str,
+    slack: SlackStandIn,
+    setenv: Callable[[str, str], None],
+    *,
+    prefix: str,
+    visibility_timeout: int | None = None,
+) -> tuple[Pipeline, resources.Resources]:
+    """Fresh queues and table on moto (named ``<prefix><random>-…``; the template's visibility timeout
+    unless one is given), and the functions pointed at them and at the Slack stand-in."""
+    sqs = boto3.client("sqs", endpoint_url=moto_url)
+    dynamodb = boto3.client("dynamodb", endpoint_url=moto_url)
+    timeout = {} if visibility_timeout is None else {"visibility_timeout": visibility_timeout}
+    created = resources.create(f"{prefix}{uuid.uuid4().hex[:12]}", sqs, dynamodb, **timeout)
+    for name, value in created.env().items():
+        setenv(name, value)
+    setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    setenv("SLACK_API_URL", slack.api_url)
+    return Pipeline(sqs=sqs, queue_url=created.queue_url, dlq_url=created.dlq_url, slack=slack), created
