@@ -86,6 +86,19 @@ def sandbox() -> Iterator[tuple[Stack, HopConsole]]:
             stack.stop()
 
 
+def post_signed(url: str, body: bytes, content_type: str = "application/json") -> tuple[float, float]:
+    """POST a signed request to the sandbox's ``/slack/events``; when it was sent and when the ack came."""
+    headers = slack_headers(body, secret=DEV_SIGNING_SECRET, content_type=content_type)
+    request = urllib.request.Request(f"{url}/slack/events", data=body, headers=headers)
+    sent = time.time()
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        answer.read()
+        status = answer.status
+    if status != 200:
+        raise RuntimeError(f"the ingest answered HTTP {status}")
+    return sent, time.time()
+
+
 def main(argv: list[str]) -> int:
     pings, warmup = int(argv[0]), int(argv[1])
     with sandbox() as (stack, console):
@@ -96,16 +109,7 @@ def main(argv: list[str]) -> int:
         for number in range(warmup + pings):
             event_id = f"EvBENCH{number:06d}"
             body = mention("<@UBOT> ping", channel="C0SANDBOX", event_id=event_id, ts=f"{time.time():.6f}")
-            request = urllib.request.Request(
-                f"{url}/slack/events", data=body, headers=slack_headers(body, secret=DEV_SIGNING_SECRET)
-            )
-            sent = time.time()
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                answer.read()
-                status = answer.status
-            acked = time.time()
-            if status != 200:
-                raise RuntimeError(f"the ingest answered ping {number} with HTTP {status}")
+            sent, acked = post_signed(url, body)
             reply: dict[str, Any] | None = None
             while reply is None:
                 with urllib.request.urlopen(f"{url}/sandbox/messages?since={seq}&wait=5", timeout=10) as got:
@@ -118,7 +122,7 @@ def main(argv: list[str]) -> int:
             if number < warmup:
                 continue
             hops = console.hops(event_id)
-            hops.update(sent=sent, acked=acked, replied=float(reply["at"]), seen=seen, status=float(status))
+            hops.update(sent=sent, acked=acked, replied=float(reply["at"]), seen=seen)
             results.append(hops)
         # The last record's "answered" comes after its reply: let it land.
         time.sleep(0.2)

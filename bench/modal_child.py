@@ -20,8 +20,8 @@ import time
 import urllib.request
 from typing import Any
 
-from bench.e2e_child import HopConsole, sandbox
-from sandbox.slack_payloads import DEV_SIGNING_SECRET, slack_headers, slash_command
+from bench.e2e_child import HopConsole, post_signed, sandbox
+from sandbox.slack_payloads import slash_command
 
 FORM = "application/x-www-form-urlencoded"
 WAIT_SECONDS = 10.0  # for one views.open; far past the trigger's 3 s
@@ -49,18 +49,7 @@ class Client:
         body = slash_command(
             "", command="/incident", response_url=response_url, trigger_id=trigger_id, channel="C0SANDBOX"
         )
-        request = urllib.request.Request(
-            f"{self.url}/slack/events",
-            data=body,
-            headers=slack_headers(body, secret=DEV_SIGNING_SECRET, content_type=FORM),
-        )
-        sent = time.time()
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            answer.read()
-            status = answer.status
-        acked = time.time()
-        if status != 200:
-            raise RuntimeError(f"the ingest answered /incident with HTTP {status}")
+        sent, acked = post_signed(self.url, body, FORM)
         opened = self._views_open(trigger_id)
         return {
             "minted": minted,
