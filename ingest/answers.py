@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shared import modals
+from shared.config import env
 from shared.envelope import Kind
 
 COULD_NOT_QUEUE = "could not take this in, please try again"
@@ -27,19 +28,15 @@ def no_options(payload: dict[str, Any]) -> dict[str, Any]:
     return {"options": []}
 
 
-def options_from(lookup: Callable[[str], str], allowed: frozenset[str]) -> Suggester:
+def options_from_settings(payload: dict[str, Any]) -> dict[str, Any]:
     """Options for an external select in one of our modals, from the setting its view names.
 
-    ``lookup`` reads a setting (the environment); only names in ``allowed`` are ever read. A legacy
-    dialog's menu gets no options.
+    The settings are read only when a menu asks (never on the ack path of anything else), and only
+    those ``OPTION_SETTINGS`` allows. A legacy dialog's menu gets no options.
     """
-
-    def suggest(payload: dict[str, Any]) -> dict[str, Any]:
-        if payload.get("type") != "block_suggestion":
-            return no_options(payload)
-        return {"options": modals.suggestions(payload, lookup, allowed=allowed)}
-
-    return suggest
+    if payload.get("type") != "block_suggestion":
+        return no_options(payload)
+    return {"options": modals.suggestions(payload, env)}
 
 
 def view_errors(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ from ingest import answers, signature
 from ingest.classify import Challenge, Enqueue, Ignore, Malformed, Suggest, classify, is_ssl_check
 from ingest.http import HttpRequest, HttpResponse
 from ingest.queue import MAX_MESSAGE_BYTES, EnqueueFailed, MessageTooLarge, WorkQueue
-from shared import envelope, modals
+from shared import envelope
 from shared.config import env
 
 NO_RETRY = {"X-Slack-No-Retry": "1"}  # Slack will not send again what can never succeed
@@ -196,7 +196,7 @@ def settings_from_env(signing_secret: str) -> IngestSettings:
         signing_secrets=signature.parse_secrets(signing_secret),
         queue_url=env("QUEUE_URL"),
         command_ack=env("SLASH_COMMAND_ACK", "Working on it…"),
-        suggest=answers.options_from(env, modals.option_settings()),
+        suggest=answers.options_from_settings,
         modal_commands=_names(env("MODAL_COMMANDS", DEFAULT_MODAL_COMMANDS)),
     )
 
