@@ -41,6 +41,17 @@ def region(default: str = DEFAULT_REGION) -> str:
     return env("AWS_REGION") or env("AWS_DEFAULT_REGION") or default
 
 
+def read_secret(name: str, fetch: Callable[[str], str]) -> str:
+    """``NAME`` from the environment or, deployed, the secret that ``NAME_ARN`` points to (``fetch`` reads
+    it from Secrets Manager; this package is stdlib only). A fetched secret is masked in every log line."""
+    arn = env(f"{name}_ARN")
+    if not arn:
+        return env(name)
+    value = fetch(arn).strip()
+    register_secret(value)
+    return value
+
+
 class SecretSource:
     """A secret read from ``NAME`` or, when deployed, from Secrets Manager via ``NAME_ARN``.
 
@@ -57,9 +68,8 @@ class SecretSource:
 
     def get(self) -> str:
         arn = env(f"{self.name}_ARN")
-        if arn:
-            if self._from_arn is None or self._from_arn[0] != arn:
-                self._from_arn = (arn, self._fetch(arn).strip())
-                register_secret(self._from_arn[1])  # masked in every log line from now on
-            return self._from_arn[1]
-        return env(self.name)
+        if not arn:
+            return env(self.name)
+        if self._from_arn is None or self._from_arn[0] != arn:
+            self._from_arn = (arn, read_secret(self.name, self._fetch))
+        return self._from_arn[1]

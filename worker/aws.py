@@ -14,8 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from shared.config import env, region
-from shared.log import register_secret
+from shared.config import read_secret, region
 from worker.container import PerContainer
 
 _CONFIG = Config(connect_timeout=1, read_timeout=3, retries={"total_max_attempts": 3, "mode": "standard"})
@@ -49,9 +48,6 @@ def secret(name: str) -> str:
     A handler reads it once per container, when it builds its settings (a Secrets Manager call costs
     tens of milliseconds); it is masked in every log line from then on.
     """
-    arn = env(f"{name}_ARN")
-    if not arn:
-        return env(name)
-    value = str(client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]).strip()
-    register_secret(value)
-    return value
+    return read_secret(
+        name, lambda arn: str(client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+    )
